@@ -1,0 +1,46 @@
+# Fluxx hotline. `make run` starts it locally, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+TWILIO_CLI_CORE := 9.0.0
+SPEC := .cache/twilio_api_v2010.json
+PORT ?= 5000
+
+.PHONY: help run test lint fmt bench twilio-spec clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: $(STAMP)  ## start the hotline locally: SQLite, simulator mode, demo data when empty
+	PORT=$(PORT) BIN=$(BIN) bin/run-local
+
+test: $(STAMP) twilio-spec  ## run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## lint and check formatting
+	$(BIN)/ruff check .
+
+bench: $(STAMP)  ## run the benchmarks and print their results
+	$(BIN)/python -m bench.run_all
+
+twilio-spec: $(SPEC)  ## fetch Twilio's OpenAPI description (npm package @twilio/cli-core) for the tests
+
+$(SPEC):
+	@mkdir -p .cache
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd .cache && npm pack --silent @twilio/cli-core@$(TWILIO_CLI_CORE) >/dev/null && \
+	  tar -xzf twilio-cli-core-$(TWILIO_CLI_CORE).tgz package/src/services/twilio-api/twilio_api_v2010.json && \
+	  mv package/src/services/twilio-api/twilio_api_v2010.json twilio_api_v2010.json && \
+	  rm -rf package twilio-cli-core-$(TWILIO_CLI_CORE).tgz; \
+	else echo "npm not found: the tests that check REST requests against Twilio's API description will be skipped"; fi
+
+clean:  ## remove the virtual environment, caches and the local database
+	rm -rf $(VENV) .cache instance .pytest_cache .ruff_cache

@@ -1,0 +1,52 @@
+"""The application factory: wires settings, database, blueprints, CLI and worker — nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from core.clock import Clock, SystemClock
+from core.container import Services
+from core.database import Database
+from core.logs import configure_logging
+from core.settings import Settings, load_settings
+
+#: Twilio's webhook bodies are small; anything larger is refused before it is parsed.
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+def create_app(
+    test_config: dict[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    database: Database | None = None,
+    clock: Clock | None = None,
+    gateway: Any | None = None,
+) -> Flask:
+    """Create the Flask app; tests pass their own settings, database, clock or gateway."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, JSON_SORT_KEYS=False)
+    if test_config:
+        app.config.update(test_config)
+    configure_logging()
+
+    settings = settings or load_settings(instance_path=app.instance_path)
+    from telephony.gateway import make_gateway
+
+    app.extensions["fluxx"] = Services(
+        settings=settings,
+        database=database or Database(settings.database_url),
+        clock=clock or SystemClock(),
+        gateway=gateway or make_gateway(settings),
+        extras={},
+    )
+
+    from webhooks import register_webhooks
+
+    register_webhooks(app)
+
+    from cli import register_commands
+
+    register_commands(app)
+    return app

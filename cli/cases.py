@@ -1,0 +1,8 @@
+"""`flask --app app cases ...` (being built)."""
+
+import click
+
+
+@click.group("cases")
+def group() -> None:
+    """cases commands."""

@@ -1,0 +1,8 @@
+"""`flask --app app worker` (being built)."""
+
+import click
+
+
+@click.command("worker")
+def command() -> None:
+    """Run the worker."""

@@ -1,0 +1,57 @@
+"""An injectable clock: aware UTC now() in production, a frozen, advanceable one in tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+class Clock(Protocol):
+    """Something that tells the current time as an aware UTC datetime."""
+
+    def now(self) -> datetime:
+        """Return the current time in UTC."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """Return the current time in UTC."""
+        return datetime.now(UTC)
+
+
+class FrozenClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, at: datetime) -> None:
+        """Freeze the clock at an aware datetime."""
+        self._now = _require_aware(at).astimezone(UTC)
+
+    def now(self) -> datetime:
+        """Return the frozen time in UTC."""
+        return self._now
+
+    def set(self, at: datetime) -> None:
+        """Move the clock to an aware datetime."""
+        self._now = _require_aware(at).astimezone(UTC)
+
+    def advance(self, **kwargs: float) -> datetime:
+        """Move the clock forward by a timedelta given as keywords; return the new time."""
+        self._now = self._now + timedelta(**kwargs)
+        return self._now
+
+
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """Return an aware datetime for a wall-clock time in Europe/Berlin."""
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
+
+
+def _require_aware(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("the clock only accepts timezone-aware datetimes")
+    return at

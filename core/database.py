@@ -1,0 +1,93 @@
+"""The database: engine, sessions, and the unit of work every boundary opens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Database:
+    """Owns the engine and hands out units of work; connects lazily, so the app starts without it."""
+
+    def __init__(self, url: str | None = None, *, session_factory: sessionmaker[Session] | None = None):
+        """Configure the database from a URL, or from a ready session factory (tests)."""
+        self.url = url
+        self._engine: Engine | None = None
+        self._session_factory = session_factory
+
+    @property
+    def engine(self) -> Engine:
+        """Return the engine, creating it on first use."""
+        if self._engine is None:
+            if self.url is None:
+                raise RuntimeError("no database URL configured")
+            self._engine = make_engine(self.url)
+        return self._engine
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """Return the session factory, creating it on first use."""
+        if self._session_factory is None:
+            self._session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        return self._session_factory
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """Yield a session; commit when the block succeeds, roll back when it raises."""
+        session = self.session_factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; on SQLite, with real transactions, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15}, **kwargs)
+        _make_sqlite_transactional(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _make_sqlite_transactional(engine: Engine) -> None:
+    """Let SQLAlchemy, not pysqlite, begin transactions (needed for SAVEPOINT and BEGIN IMMEDIATE)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock up front, so two processes never deadlock on upgrade.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_ignore(session: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> bool:
+    """Insert a row unless one with the same unique key exists; return True when inserted."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise RuntimeError(f"unsupported database {dialect}")
+    result = session.execute(stmt)
+    return bool(result.rowcount)

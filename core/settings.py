@@ -1,0 +1,109 @@
+"""Settings, read once from the environment (DESIGN.md, "Interface contract")."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+_TRUE = {"1", "true", "yes", "on", "ja"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment, with the documented defaults."""
+
+    database_url: str
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    #: A second accepted signing token while the auth token is being rotated.
+    twilio_auth_token_secondary: str | None = None
+    twilio_api_base: str | None = None
+    hotline_number: str | None = None
+    public_base_url: str | None = None
+    fallback_number: str | None = None
+    service_hours: str = "mon-sat 00:00-24:00"
+    service_on_holidays: bool = False
+    #: Seconds each dial stage rings before the next one is tried.
+    ring_timeout_seconds: int = 20
+    #: Seconds the voice menu waits for a key before it asks again.
+    gather_timeout_seconds: int = 6
+    #: Longest voicemail, in seconds.
+    voicemail_max_seconds: int = 120
+    voice_de: str = "Polly.Vicki"
+    voice_en: str = "Polly.Amy"
+    language_en: str = "en-GB"
+    #: Base URL recorded prompts are played from (relative audio names are joined to it).
+    audio_base_url: str | None = None
+    #: The token webhooks are signed with in simulator mode (generated per instance folder).
+    simulator_auth_token: str | None = field(default=None, repr=False)
+
+    @property
+    def simulator_mode(self) -> bool:
+        """Return True when there are no Twilio credentials: SMS and calls stay local."""
+        return not (self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def signing_tokens(self) -> tuple[str, ...]:
+        """Return the tokens a webhook signature may be made with, current first."""
+        if self.simulator_mode:
+            return tuple(t for t in (self.simulator_auth_token,) if t)
+        return tuple(t for t in (self.twilio_auth_token, self.twilio_auth_token_secondary) if t)
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """Return a copy with some values replaced (tests, CLI options)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, instance_path: str | Path) -> Settings:
+    """Read the settings from the environment; create the instance folder and its local token."""
+    env = os.environ if environ is None else environ
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    def get_int(name: str, default: int) -> int:
+        value = get(name)
+        if value is None:
+            return default
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise ValueError(f"{name} must be a whole number, not {value!r}") from exc
+
+    settings = Settings(
+        database_url=get("DATABASE_URL") or f"sqlite:///{instance / 'fluxx.sqlite3'}",
+        twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+        twilio_auth_token_secondary=get("TWILIO_AUTH_TOKEN_SECONDARY"),
+        twilio_api_base=get("TWILIO_API_BASE"),
+        hotline_number=get("HOTLINE_NUMBER"),
+        public_base_url=get("PUBLIC_BASE_URL"),
+        fallback_number=get("FALLBACK_NUMBER"),
+        service_hours=get("SERVICE_HOURS") or "mon-sat 00:00-24:00",
+        service_on_holidays=(get("SERVICE_ON_HOLIDAYS") or "false").lower() in _TRUE,
+        ring_timeout_seconds=get_int("RING_TIMEOUT_SECONDS", 20),
+        gather_timeout_seconds=get_int("GATHER_TIMEOUT_SECONDS", 6),
+        voicemail_max_seconds=get_int("VOICEMAIL_MAX_SECONDS", 120),
+        voice_de=get("VOICE_DE") or "Polly.Vicki",
+        voice_en=get("VOICE_EN") or "Polly.Amy",
+        language_en=get("LANGUAGE_EN") or "en-GB",
+        audio_base_url=get("AUDIO_BASE_URL"),
+    )
+    if settings.simulator_mode:
+        settings = replace(settings, simulator_auth_token=_local_token(instance))
+    return settings
+
+
+def _local_token(instance: Path) -> str:
+    """Return the instance's simulator signing token, creating it on first use."""
+    path = instance / "simulator_auth_token"
+    if not path.exists():
+        path.write_text(secrets.token_hex(16))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,27 @@
+"""SQLAlchemy models, one module per aggregate."""
+
+from models.base import Base, UTCDateTime
+from models.call import CoordinatorLeg, LegState
+from models.case import CallerType, Case, CaseEvent, CaseStatus, CareType, Reason, Urgency
+from models.outbox import InboundMessage, OutboxMessage, OutboxStatus, WorkerHeartbeat
+from models.roster import Shift, ShiftRole
+
+__all__ = [
+    "Base",
+    "CallerType",
+    "CareType",
+    "Case",
+    "CaseEvent",
+    "CaseStatus",
+    "CoordinatorLeg",
+    "InboundMessage",
+    "LegState",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Reason",
+    "Shift",
+    "ShiftRole",
+    "UTCDateTime",
+    "Urgency",
+    "WorkerHeartbeat",
+]

@@ -1,0 +1,59 @@
+"""Outbound SMS behind one small interface: Twilio's REST API, or the local simulator."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from core.logs import mask_phone
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SendError(Exception):
+    """Sending failed; `transient` says whether trying again later may help."""
+
+    def __init__(
+        self, message: str, *, transient: bool, code: int | None = None, retry_after: float | None = None
+    ) -> None:
+        """Describe a failed send."""
+        super().__init__(message)
+        self.transient = transient
+        self.code = code
+        self.retry_after = retry_after
+
+
+class SmsGateway(Protocol):
+    """Sends one SMS and returns the provider's message SID, or raises SendError."""
+
+    def send_sms(self, *, to: str, body: str, from_: str | None, status_callback: str | None) -> str:
+        """Send one SMS; return its SID."""
+        ...
+
+
+@dataclass
+class SimulatorGateway:
+    """Keeps messages on this machine: the outbox row itself is the simulator's record."""
+
+    sent: list[dict[str, str | None]] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def send_sms(self, *, to: str, body: str, from_: str | None, status_callback: str | None) -> str:
+        """Record the message and return a simulator SID."""
+        sid = f"SMsim{secrets.token_hex(6)}{next(self._ids):04d}"
+        self.sent.append({"sid": sid, "to": to, "from": from_, "body": body})
+        log.info("simulator SMS %s to %s: %s", sid, mask_phone(to), body)
+        return sid
+
+
+def make_gateway(settings: Settings) -> SmsGateway:
+    """Return the gateway the settings ask for: Twilio with credentials, the simulator without."""
+    if settings.simulator_mode:
+        return SimulatorGateway()
+    from telephony.twilio_rest import TwilioRestGateway
+
+    return TwilioRestGateway.from_settings(settings)

@@ -1,0 +1,5 @@
+"""sms webhooks (being built)."""
+
+from flask import Blueprint
+
+bp = Blueprint("sms", __name__)

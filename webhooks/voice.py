@@ -1,0 +1,5 @@
+"""voice webhooks (being built)."""
+
+from flask import Blueprint
+
+bp = Blueprint("voice", __name__)
