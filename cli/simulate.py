@@ -1,8 +1,141 @@
-"""`flask --app app simulate ...` (being built)."""
+"""`flask --app app simulate call`: walk the voice menu in the terminal, through the real webhooks.
+
+The simulator is a client of the app: it posts the same signed requests Twilio would post and
+follows the TwiML it gets back. You play the caller and the coordinators' phones.
+"""
+
+from __future__ import annotations
+
+import secrets
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 import click
+from flask import current_app
+from twilio.request_validator import RequestValidator
+
+from core.container import current_services
+
+Ask = Callable[[str], str]
 
 
-@click.group("simulate")
+class CallDriver:
+    """Posts signed Twilio webhook requests for one simulated call and returns the parsed TwiML."""
+
+    def __init__(self, client: Any, *, base_url: str, token: str, caller: str, hotline: str) -> None:
+        """Prepare a call from `caller` to `hotline`."""
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self.validator = RequestValidator(token)
+        self.call_sid = "CA" + secrets.token_hex(16)
+        self.caller = caller
+        self.hotline = hotline
+
+    def post(self, url: str, extra: dict[str, str] | None = None, *, leg: dict[str, str] | None = None) -> ET.Element:
+        """POST to a webhook (path or absolute URL) as Twilio would, and parse the TwiML answer."""
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        params = leg or {"CallSid": self.call_sid, "From": self.caller, "To": self.hotline,
+                         "Direction": "inbound", "CallStatus": "in-progress", "AccountSid": "AC" + "0" * 32}
+        params = {**params, **(extra or {})}
+        signature = self.validator.compute_signature(self.base_url + path, params)
+        response = self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        if response.status_code != 200:
+            raise click.ClickException(f"{path} answered HTTP {response.status_code}")
+        return ET.fromstring(response.get_data())
+
+
+def run_call(driver: CallDriver, ask: Ask, say: Callable[[str], None]) -> None:
+    """Follow the call's TwiML until it hangs up, asking the person at the keyboard what to press."""
+    doc: ET.Element | None = driver.post("/voice/incoming")
+    while doc is not None:
+        doc = _follow(driver, doc, ask, say)
+    driver.post("/voice/status", {"CallStatus": "completed"})
+    say("— Anruf beendet. (Call ended.) —")
+
+
+def _speak(node: ET.Element, say: Callable[[str], None]) -> None:
+    if node.tag == "Say":
+        say(f"🔊 {node.text or ''}")
+    elif node.tag == "Play":
+        say(f"🔊 [Aufnahme / recording: {node.text}]")
+
+
+def _follow(driver: CallDriver, doc: ET.Element, ask: Ask, say: Callable[[str], None]) -> ET.Element | None:
+    for verb in doc:
+        if verb.tag in ("Say", "Play"):
+            _speak(verb, say)
+        elif verb.tag == "Gather":
+            for child in verb:
+                _speak(child, say)
+            keys = ask("Tasten (Enter = Stille) / keys (Enter = silence)").strip()
+            return driver.post(verb.get("action", ""), {"Digits": keys} if keys else {})
+        elif verb.tag == "Redirect":
+            return driver.post(verb.text or "")
+        elif verb.tag == "Dial":
+            return _dial(driver, verb, ask, say)
+        elif verb.tag == "Record":
+            text = ask("Nachricht nach dem Ton (Enter = auflegen) / message (Enter = hang up)").strip()
+            if not text:
+                return None
+            recording = {"RecordingSid": "RE" + secrets.token_hex(16), "RecordingDuration": str(len(text) // 5 + 1),
+                          "RecordingUrl": "https://api.twilio.com/simulated-recording"}
+            driver.post("/voice/recording", {**recording, "RecordingStatus": "completed"})
+            return driver.post(verb.get("action", ""), recording)
+        elif verb.tag == "Hangup":
+            return None
+    return None
+
+
+def _dial(driver: CallDriver, dial: ET.Element, ask: Ask, say: Callable[[str], None]) -> ET.Element:
+    numbers = [n for n in dial if n.tag == "Number"]
+    say("📞 Es klingelt bei / ringing: " + ", ".join((n.text or "").strip() for n in numbers))
+    for index, number in enumerate(numbers, 1):
+        say(f"   [{index}] {(number.text or '').strip()}")
+    choice = ask("Wer nimmt ab? Nummer, m = Mailbox, Enter = niemand / who answers? index, m = mailbox").strip()
+    action = dial.get("action", "")
+    if not choice:
+        return driver.post(action, {"DialCallStatus": "no-answer", "DialBridged": "false"})
+    index = 1 if choice.lower() == "m" or not choice.isdigit() else min(max(int(choice), 1), len(numbers))
+    number = numbers[index - 1]
+    leg_sid = "CA" + secrets.token_hex(16)
+    leg = {"CallSid": leg_sid, "ParentCallSid": driver.call_sid, "From": driver.caller,
+           "To": (number.text or "").strip(), "Direction": "outbound-api", "CallStatus": "in-progress",
+           "AccountSid": "AC" + "0" * 32}
+    screening = driver.post(number.get("url", ""), leg=leg)
+    gather = screening.find("Gather")
+    for child in gather if gather is not None else []:
+        say("   (Koordinatorin hört / coordinator hears) " + (child.text or ""))
+    keys = "" if choice.lower() == "m" else ask("Koordinatorin: Taste (1 = annehmen) / coordinator: key").strip()
+    answer = driver.post(gather.get("action", "") if gather is not None else "", {"Digits": keys} if keys else {},
+                         leg=leg)
+    bridged = len(answer) == 0
+    if bridged:
+        say("✅ Verbunden mit der Koordinatorin. (Connected to the coordinator.)")
+        ask("Gespräch läuft … Enter zum Auflegen / talking … Enter to hang up")
+    else:
+        say("❌ Nicht angenommen. (Not taken.)")
+    driver.post(number.get("statusCallback", "/voice/leg-status"), {"CallStatus": "completed"}, leg=leg)
+    return driver.post(action, {"DialCallStatus": "completed", "DialBridged": "true" if bridged else "false",
+                                "DialCallSid": leg_sid})
+
+
+@click.group("simulate", help="Den Anruf im Terminal ausprobieren / try the hotline in the terminal.")
 def group() -> None:
-    """simulate commands."""
+    """Simulator commands."""
+
+
+@group.command("call")
+@click.option("--from", "caller", default="+4915112345678", show_default=True, help="The caller's number.")
+def call_command(caller: str) -> None:
+    """Walk through the voice menu, press keys, play the coordinators — through the real webhooks."""
+    settings = current_services().settings
+    token = settings.signing_tokens[0]
+    base = settings.public_base_url or "http://localhost"
+    with current_app.test_client() as client:
+        driver = CallDriver(client, base_url=base, token=token, caller=caller,
+                            hotline=settings.hotline_number or "+4951100000000")
+        click.echo(f"Anruf von {caller} (CallSid {driver.call_sid})")
+        run_call(driver, ask=lambda text: click.prompt(text, default="", show_default=False), say=click.echo)

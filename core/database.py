@@ -76,17 +76,19 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def insert_ignore(session: Session, table: Table, values: dict[str, Any], conflict: list[str]) -> bool:
-    """Insert a row unless one with the same unique key exists; return True when inserted."""
+def insert_ignore(
+    session: Session, table: Table, values: dict[str, Any], conflict: list[str] | None = None
+) -> bool:
+    """Insert a row unless it clashes with a unique key (the given one, or any); True when inserted."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+        stmt = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict or None)
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict or None)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database {dialect}")
     result = session.execute(stmt)

@@ -1,0 +1,129 @@
+"""The voice call from the first ring to a person: one function per webhook step.
+
+Webhooks parse Twilio's request, call one of these inside a unit of work, and render the plain
+result as TwiML. Nothing here knows Flask or TwiML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from cases.service import apply_answers, get_case_by_call_sid, open_case_for_call, record_event, require_case
+from core.phones import normalize_phone
+from ivr.menu import Ask, Connect, Step, advance, first_ask
+from models import Case
+from routing.dialplan import Stage, StageKind
+from routing.escalation import choose_next_stage, record_dial_result, start_voicemail
+from routing.service_hours import ServiceHours
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    """The settings that shape a call: opening hours and the office's number."""
+
+    hours: ServiceHours
+    open_on_holidays: bool
+    fallback_number: str | None
+
+
+@dataclass(frozen=True)
+class CallStart:
+    """How the hotline greets a new call."""
+
+    case: Case
+    is_open: bool
+    ask: Ask | None
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What happens after the caller answered (or did not answer) one question."""
+
+    case: Case
+    next: Ask | Connect
+    stage: Stage | None
+
+
+@dataclass(frozen=True)
+class DialOutcome:
+    """What happens after one dial stage ended."""
+
+    case: Case
+    reached: bool
+    stage: Stage | None
+
+
+def begin_call(session: Session, *, call_sid: str, caller: str | None, now: datetime, policy: CallPolicy) -> CallStart:
+    """Open the call's case and decide whether the hotline is open right now."""
+    case = open_case_for_call(session, call_sid=call_sid, caller=normalize_phone(caller), now=now)
+    is_open = policy.hours.is_open(now, open_on_holidays=policy.open_on_holidays)
+    record_event(session, case, key="incoming", kind="call_received", now=now, detail={"open": is_open})
+    if not is_open:
+        start_voicemail(session, case=case, now=now, after_hours=True)
+        return CallStart(case=case, is_open=False, ask=None)
+    return CallStart(case=case, is_open=True, ask=first_ask())
+
+
+def answer_step(
+    session: Session,
+    *,
+    call_sid: str,
+    caller: str | None,
+    step: Step,
+    attempt: int,
+    digits: str | None,
+    now: datetime,
+    policy: CallPolicy,
+) -> StepOutcome:
+    """Record the caller's answer to one question and decide what she hears next."""
+    case = open_case_for_call(session, call_sid=call_sid, caller=normalize_phone(caller), now=now)
+    result = advance(step, attempt, digits)
+    if record_event(session, case, key=f"gather:{step.value}:{attempt}", kind="menu_answer", now=now,
+                    detail={"step": step.value, "attempt": attempt, "answers": dict(result.answers),
+                            "flags": list(result.flags)}):
+        apply_answers(case, answers=result.answers, flags=result.flags, language=result.language, now=now)
+    stage = None
+    if isinstance(result.next, Connect):
+        record_event(session, case, key="connect", kind="menu_done", now=now, detail={"why": result.next.why.value})
+        stage = ring_next(session, case=case, after=None, now=now, policy=policy)
+    return StepOutcome(case=case, next=result.next, stage=stage)
+
+
+def ring_next(session: Session, *, case: Case, after: StageKind | None, now: datetime, policy: CallPolicy) -> Stage:
+    """Choose the next stage to ring; when it is the voicemail, flag the case and alert by SMS."""
+    stage = choose_next_stage(session, case=case, after=after, now=now, fallback_number=policy.fallback_number)
+    if stage.kind is StageKind.VOICEMAIL:
+        start_voicemail(session, case=case, now=now)
+    return stage
+
+
+def finish_dial(
+    session: Session,
+    *,
+    call_sid: str,
+    stage: StageKind,
+    dial_call_status: str | None,
+    dial_bridged: str | None,
+    dial_call_sid: str | None,
+    call_status: str | None,
+    now: datetime,
+    policy: CallPolicy,
+) -> DialOutcome:
+    """Record how a stage ended; unless she was reached or hung up, ring the next stage."""
+    case = open_case_for_call(session, call_sid=call_sid, caller=None, now=now)
+    result = record_dial_result(session, case=case, stage=stage, dial_call_status=dial_call_status,
+                                dial_bridged=dial_bridged, dial_call_sid=dial_call_sid, now=now)
+    if result.reached or (call_status or "").lower() in {"completed", "canceled"}:
+        return DialOutcome(case=case, reached=result.reached, stage=None)
+    return DialOutcome(case=case, reached=False, stage=ring_next(session, case=case, after=stage, now=now,
+                                                                 policy=policy))
+
+
+def find_call_case(session: Session, *, call_sid: str | None, case_id: int | None = None) -> Case | None:
+    """Return the case of a call by its SID, or by id for a coordinator's leg."""
+    if case_id is not None:
+        return require_case(session, case_id)
+    return get_case_by_call_sid(session, call_sid) if call_sid else None

@@ -1,0 +1,73 @@
+"""Who rings now: the dial plan for a call, as a pure function of who is on duty and who is busy."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+
+class StageKind(enum.StrEnum):
+    """The stages of a call, in the order they are tried."""
+
+    PRIMARY = "primary"
+    BACKUP = "backup"
+    FALLBACK = "fallback"
+    VOICEMAIL = "voicemail"
+
+
+ORDER = (StageKind.PRIMARY, StageKind.BACKUP, StageKind.FALLBACK, StageKind.VOICEMAIL)
+
+
+@dataclass(frozen=True)
+class OnDuty:
+    """A coordinator on duty: her number and her role on the shift."""
+
+    phone: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the dial plan: the numbers that ring at once (none for voicemail)."""
+
+    kind: StageKind
+    numbers: tuple[str, ...] = ()
+
+
+def build_dial_plan(
+    on_duty: Iterable[OnDuty], *, busy: Collection[str], fallback_number: str | None
+) -> list[Stage]:
+    """Return the stages to try: free primaries, then free backups, then the office, then voicemail."""
+    primaries: list[str] = []
+    backups: list[str] = []
+    for person in on_duty:
+        if person.phone in busy:
+            continue
+        target = primaries if person.role == "primary" else backups
+        if person.phone not in primaries and person.phone not in target:
+            target.append(person.phone)
+    backups = [phone for phone in backups if phone not in primaries]
+    plan = []
+    if primaries:
+        plan.append(Stage(StageKind.PRIMARY, tuple(primaries)))
+    if backups:
+        plan.append(Stage(StageKind.BACKUP, tuple(backups)))
+    if fallback_number:
+        plan.append(Stage(StageKind.FALLBACK, (fallback_number,)))
+    plan.append(Stage(StageKind.VOICEMAIL))
+    return plan
+
+
+def next_stage(plan: list[Stage], *, after: StageKind | None) -> Stage:
+    """Return the first stage of the plan that comes after the given one (voicemail at the latest)."""
+    position = -1 if after is None else ORDER.index(after)
+    for stage in plan:
+        if ORDER.index(stage.kind) > position:
+            return stage
+    return Stage(StageKind.VOICEMAIL)
+
+
+def is_reached(dial_call_status: str | None, dial_bridged: str | None) -> bool:
+    """Return True only when the coordinator took the call: completed AND bridged (she pressed 1)."""
+    return (dial_call_status or "").lower() == "completed" and (dial_bridged or "").lower() == "true"

@@ -1,0 +1,211 @@
+"""The call's way to a person: which stage rings now, screening, results, voicemail and its alert.
+
+Every function takes a session and plain values, flushes, and never commits; each is safe to
+call twice for the same Twilio delivery (the timeline event keys make repeats no-ops).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from cases.service import case_fields, record_event
+from core.database import insert_ignore
+from core.phones import format_national, is_mobile
+from dispatch.outbox import enqueue_sms
+from ivr.summary import describe_case
+from models import Case, CoordinatorLeg, LegState
+from models.call import LEG_ORDER
+from roster.queries import find_on_duty
+from routing.dialplan import OnDuty, Stage, StageKind, build_dial_plan, is_reached, next_stage
+
+
+@dataclass(frozen=True)
+class DialResult:
+    """What a finished dial stage means for the caller."""
+
+    reached: bool
+    coordinator: str | None
+
+
+def find_busy_coordinators(session: Session) -> set[str]:
+    """Return the numbers of coordinators now talking on a hotline call."""
+    rows = session.scalars(
+        select(CoordinatorLeg.coordinator).where(CoordinatorLeg.state == LegState.BRIDGED)
+    )
+    return set(rows)
+
+
+def choose_next_stage(
+    session: Session, *, case: Case, after: StageKind | None, now: datetime, fallback_number: str | None
+) -> Stage:
+    """Return the stage to ring after the given one, and note it on the case and its timeline."""
+    on_duty = [OnDuty(s.phone, s.role.value) for s in find_on_duty(session, at=now)]
+    plan = build_dial_plan(on_duty, busy=find_busy_coordinators(session), fallback_number=fallback_number)
+    stage = next_stage(plan, after=after)
+    case.dial_stage = stage.kind.value
+    case.updated_at = now
+    record_event(
+        session, case, key=f"stage:{stage.kind.value}", kind="dial_stage", now=now,
+        detail={"stage": stage.kind.value, "numbers": list(stage.numbers)},
+    )
+    return stage
+
+
+def screening_summary(case: Case) -> str:
+    """Return the one-sentence summary a coordinator hears before she takes the call."""
+    return describe_case(case_fields(case), language="de", style="speech")
+
+
+def start_screening(
+    session: Session, *, case: Case, leg_sid: str, parent_call_sid: str, coordinator: str, now: datetime
+) -> None:
+    """Note that a coordinator's phone answered and now hears the screening."""
+    insert_ignore(
+        session,
+        CoordinatorLeg.__table__,  # type: ignore[arg-type]
+        {
+            "leg_sid": leg_sid,
+            "parent_call_sid": parent_call_sid,
+            "case_id": case.id,
+            "coordinator": coordinator,
+            "state": LegState.SCREENING.value,
+            "updated_at": now,
+        },
+        ["leg_sid"],
+    )
+    record_event(session, case, key=f"screen:{leg_sid}", kind="screening", now=now,
+                 detail={"coordinator": coordinator})
+
+
+def accept_screening(session: Session, *, case: Case, leg_sid: str, coordinator: str, now: datetime) -> None:
+    """Note that the coordinator pressed 1: she is now talking to the caller."""
+    start_screening(session, case=case, leg_sid=leg_sid, parent_call_sid=case.call_sid or "",
+                    coordinator=coordinator, now=now)
+    _advance_leg(session, leg_sid=leg_sid, state=LegState.BRIDGED, now=now)
+    if record_event(session, case, key=f"accepted:{leg_sid}", kind="coordinator_accepted", now=now,
+                    detail={"coordinator": coordinator}):
+        case.coordinator = coordinator
+        if case.connected_at is None:
+            case.connected_at = now
+        case.updated_at = now
+
+
+def decline_screening(session: Session, *, case: Case, leg_sid: str, digits: str | None, now: datetime) -> None:
+    """Note that a coordinator's phone did not take the call (no 1: a mailbox, or she declined)."""
+    _advance_leg(session, leg_sid=leg_sid, state=LegState.ENDED, now=now)
+    record_event(session, case, key=f"declined:{leg_sid}", kind="coordinator_declined", now=now,
+                 detail={"digits": (digits or "")[:8]})
+
+
+def record_dial_result(
+    session: Session,
+    *,
+    case: Case,
+    stage: StageKind,
+    dial_call_status: str | None,
+    dial_bridged: str | None,
+    dial_call_sid: str | None,
+    now: datetime,
+) -> DialResult:
+    """Record how a dial stage ended; a coordinator counts as reached only when bridged."""
+    reached = is_reached(dial_call_status, dial_bridged)
+    coordinator = None
+    if reached and dial_call_sid:
+        leg = session.scalars(select(CoordinatorLeg).where(CoordinatorLeg.leg_sid == dial_call_sid)).one_or_none()
+        coordinator = leg.coordinator if leg else None
+    if reached and case.coordinator is None:
+        case.coordinator = coordinator
+    if reached and case.connected_at is None:
+        case.connected_at = now
+    record_event(
+        session, case, key=f"dial:{stage.value}", kind="dial_result", now=now,
+        detail={"stage": stage.value, "status": dial_call_status, "bridged": dial_bridged, "reached": reached},
+    )
+    case.updated_at = now
+    return DialResult(reached=reached, coordinator=case.coordinator if reached else None)
+
+
+def start_voicemail(session: Session, *, case: Case, now: datetime, after_hours: bool = False) -> int:
+    """Flag the case for a call-back and alert the coordinators on duty by SMS; return alerts queued."""
+    case.dial_stage = StageKind.VOICEMAIL.value
+    case.needs_callback = True
+    if after_hours:
+        case.add_flag("after_hours")
+    case.updated_at = now
+    if not record_event(session, case, key="voicemail", kind="voicemail_offered", now=now,
+                        detail={"after_hours": after_hours}):
+        return 0
+    if after_hours:
+        return 0
+    body = voicemail_alert_text(case)
+    recipients = sorted({s.phone for s in find_on_duty(session, at=now) if is_mobile(s.phone)})
+    for phone in recipients:
+        enqueue_sms(session, to=phone, body=body, purpose="voicemail_alert",
+                    dedupe_key=f"voicemail-alert:{case.id}:{phone}", now=now, case_id=case.id)
+    record_event(session, case, key="voicemail-alert", kind="coordinators_alerted", now=now,
+                 detail={"recipients": recipients})
+    return len(recipients)
+
+
+def voicemail_alert_text(case: Case) -> str:
+    """Return the SMS that tells coordinators a caller could not be put through."""
+    caller = format_national(case.caller) if case.caller else "Nummer unterdrückt"
+    summary = describe_case(case_fields(case), language="de", style="sms")
+    return (
+        f"Fluxx: Rückruf nötig! Fall {case.reference}, Anrufer {caller}. {summary}. "
+        "Niemand erreicht, Anrufer ist auf der Mailbox."
+    )
+
+
+def record_voicemail(
+    session: Session, *, case: Case, recording_sid: str, recording_url: str | None,
+    seconds: int | None, now: datetime,
+) -> None:
+    """Store the caller's voicemail on the case (once per recording)."""
+    case.needs_callback = True
+    case.voicemail_sid = recording_sid
+    if recording_url:
+        case.voicemail_url = recording_url
+    if seconds is not None:
+        case.voicemail_seconds = seconds
+    case.updated_at = now
+    record_event(session, case, key=f"recording:{recording_sid}", kind="voicemail_recorded", now=now,
+                 detail={"seconds": seconds})
+
+
+def record_leg_status(session: Session, *, leg_sid: str, status: str, now: datetime) -> None:
+    """Clear a coordinator's busy state when her leg of a call has ended."""
+    if status in {"completed", "busy", "failed", "no-answer", "canceled"}:
+        _advance_leg(session, leg_sid=leg_sid, state=LegState.ENDED, now=now)
+
+
+def record_call_status(session: Session, *, case: Case, status: str, now: datetime) -> None:
+    """Record the caller's call state; when it ended, free its coordinators and flag a missed call."""
+    record_event(session, case, key=f"status:{status}", kind="call_status", now=now, detail={"status": status})
+    if status not in {"completed", "busy", "failed", "no-answer", "canceled"}:
+        return
+    session.execute(
+        update(CoordinatorLeg)
+        .where(CoordinatorLeg.parent_call_sid == case.call_sid, CoordinatorLeg.state != LegState.ENDED)
+        .values(state=LegState.ENDED, updated_at=now)
+    )
+    if case.call_ended_at is None:
+        case.call_ended_at = now
+    if case.connected_at is None and case.caller and not case.needs_callback:
+        # The caller hung up before anyone took the call: somebody should ring her back.
+        case.needs_callback = True
+        case.add_flag("hung_up_waiting")
+    case.updated_at = now
+
+
+def _advance_leg(session: Session, *, leg_sid: str, state: LegState, now: datetime) -> None:
+    """Move a leg forward only (screening -> bridged -> ended); late callbacks never move it back."""
+    leg = session.scalars(select(CoordinatorLeg).where(CoordinatorLeg.leg_sid == leg_sid)).one_or_none()
+    if leg is None or LEG_ORDER[leg.state] >= LEG_ORDER[state]:
+        return
+    leg.state = state
+    leg.updated_at = now

@@ -1,0 +1,30 @@
+"""The call policy read from settings: parsed once, and never an exception on a caller's path."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from core.settings import Settings
+from routing.call_flow import CallPolicy
+from routing.service_hours import ServiceHours, parse_service_hours
+
+log = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=8)
+def _hours(spec: str) -> ServiceHours:
+    try:
+        return parse_service_hours(spec)
+    except ValueError:
+        log.error("SERVICE_HOURS %r cannot be read; the hotline stays open around the clock", spec)
+        return parse_service_hours("always")
+
+
+def call_policy(settings: Settings) -> CallPolicy:
+    """Return the call policy of the settings."""
+    return CallPolicy(
+        hours=_hours(settings.service_hours),
+        open_on_holidays=settings.service_on_holidays,
+        fallback_number=settings.fallback_number,
+    )

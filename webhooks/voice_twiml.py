@@ -1,0 +1,196 @@
+"""TwiML for the voice call: plain domain results in, Twilio's TwiML classes out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urljoin
+
+from twilio.twiml.voice_response import Dial, Gather, Number, Record, VoiceResponse
+
+from core.settings import Settings
+from ivr.menu import Ask, Connect, Line, question
+from ivr.prompts import load_prompts
+from models import Case
+from routing.dialplan import Stage, StageKind
+
+
+class Voice:
+    """Speaks prompts in one language with the voice the settings choose, building absolute URLs."""
+
+    def __init__(self, settings: Settings, language: str) -> None:
+        """Prepare prompts and voice for a language ('de' or 'en')."""
+        self.settings = settings
+        self.language = language if language in ("de", "en") else "de"
+        self.prompts = load_prompts(self.language)
+
+    def url(self, path: str) -> str:
+        """Return an absolute URL under PUBLIC_BASE_URL when it is set (Twilio needs it in TwiML Bins)."""
+        base = self.settings.public_base_url
+        return base.rstrip("/") + path if base else path
+
+    def speak(self, node: VoiceResponse | Gather, line: Line) -> None:
+        """Say a prompt, or play its recording when the prompt file names one."""
+        utterance = self.prompts.say(line)
+        if utterance.audio:
+            base = self.settings.audio_base_url or self.url("/static/audio/")
+            node.play(urljoin(base.rstrip("/") + "/", utterance.audio))
+        elif self.language == "en":
+            node.say(utterance.text, language=self.settings.language_en, voice=self.settings.voice_en)
+        else:
+            node.say(utterance.text, language="de-DE", voice=self.settings.voice_de)
+
+    def speak_all(self, node: VoiceResponse | Gather, lines: Iterable[Line]) -> None:
+        """Say several prompts in order."""
+        for line in lines:
+            self.speak(node, line)
+
+
+def render_ask(voice: Voice, ask: Ask, *, say_first: Iterable[Line] = ()) -> VoiceResponse:
+    """Ask one question; keys pressed during the prompt count (barge-in); silence posts too."""
+    q = question(ask.step)
+    action = voice.url(f"/voice/gather/{ask.step.value}/{ask.attempt}")
+    gather_args: dict[str, object] = {
+        "input": "dtmf",
+        "action": action,
+        "method": "POST",
+        "timeout": voice.settings.gather_timeout_seconds,
+        "action_on_empty_result": True,
+        "finish_on_key": q.finish_on_key,
+    }
+    if q.num_digits:
+        gather_args["num_digits"] = q.num_digits
+    response = VoiceResponse()
+    gather = Gather(**gather_args)
+    voice.speak_all(gather, [*say_first, *ask.say_first, Line(q.prompt)])
+    response.append(gather)
+    response.redirect(action, method="POST")  # silence without actionOnEmptyResult still moves on
+    return response
+
+
+def render_connect(voice: Voice, case: Case, stage: Stage, *, say_first: Iterable[Line] = ()) -> VoiceResponse:
+    """Say the given prompts, then ring the stage's numbers with screening, or take a voicemail."""
+    response = VoiceResponse()
+    voice.speak_all(response, say_first)
+    if stage.kind is StageKind.VOICEMAIL:
+        _append_voicemail(voice, response, action=voice.url(f"/voice/voicemail/{case.id}"))
+        return response
+    dial = Dial(
+        action=voice.url(f"/voice/dial/{stage.kind.value}"),
+        method="POST",
+        timeout=voice.settings.ring_timeout_seconds,
+        caller_id=case.caller or voice.settings.hotline_number,
+    )
+    for number in stage.numbers:
+        dial.append(
+            Number(
+                number,
+                url=voice.url(f"/voice/screen/{case.id}"),
+                method="POST",
+                status_callback=voice.url("/voice/leg-status"),
+                status_callback_event="completed",
+                status_callback_method="POST",
+            )
+        )
+    response.append(dial)
+    return response
+
+
+def render_next(voice: Voice, case: Case, nxt: Ask | Connect, stage: Stage | None) -> VoiceResponse:
+    """Render what follows an answer: the next question, or the connection to a person."""
+    if isinstance(nxt, Ask) or stage is None:
+        assert isinstance(nxt, Ask)
+        return render_ask(voice, nxt)
+    return render_connect(voice, case, stage, say_first=nxt.say_first)
+
+
+def render_closed(voice: Voice, case: Case, hours: str) -> VoiceResponse:
+    """Tell the caller the hours, 112 and 116117, then take a voicemail."""
+    response = VoiceResponse()
+    voice.speak(response, Line("closed", {"hours": hours}))
+    _append_voicemail(voice, response, action=voice.url(f"/voice/voicemail/{case.id}"))
+    return response
+
+
+def render_goodbye(voice: Voice, key: str) -> VoiceResponse:
+    """Say one prompt and hang up."""
+    response = VoiceResponse()
+    voice.speak(response, Line(key))
+    response.hangup()
+    return response
+
+
+def render_hangup() -> VoiceResponse:
+    """End the call (after the conversation with a coordinator)."""
+    response = VoiceResponse()
+    response.hangup()
+    return response
+
+
+def render_screening(voice: Voice, summary: str, *, action: str) -> VoiceResponse:
+    """Let the coordinator hear the case and press 1 to take it; anything else hangs up her leg."""
+    response = VoiceResponse()
+    gather = Gather(input="dtmf", num_digits=1, timeout=8, action=action, method="POST",
+                    action_on_empty_result=True)
+    voice.speak(gather, Line("screening", {"summary": summary}))
+    response.append(gather)
+    voice.speak(response, Line("screening_declined"))
+    response.hangup()
+    return response
+
+
+def render_screening_accepted() -> VoiceResponse:
+    """Return the empty document that ends the screening and bridges the coordinator to the caller."""
+    return VoiceResponse()
+
+
+def render_fallback(settings: Settings) -> VoiceResponse:
+    """Return the static fallback: apologise, ring the office with screening, then voicemail. No database."""
+    de, en = Voice(settings, "de"), Voice(settings, "en")
+    response = VoiceResponse()
+    de.speak(response, Line("fallback"))
+    en.speak(response, Line("fallback"))
+    if settings.fallback_number:
+        dial = Dial(action=de.url("/voice/fallback/after-dial"), method="POST",
+                    timeout=settings.ring_timeout_seconds, caller_id=settings.hotline_number)
+        dial.append(Number(settings.fallback_number, url=de.url("/voice/fallback/screen"), method="POST"))
+        response.append(dial)
+    else:
+        _append_fallback_voicemail(de, en, response)
+    return response
+
+
+def render_fallback_voicemail(settings: Settings) -> VoiceResponse:
+    """Return the voicemail of the fallback path, in German and English. No database."""
+    de, en = Voice(settings, "de"), Voice(settings, "en")
+    response = VoiceResponse()
+    _append_fallback_voicemail(de, en, response)
+    return response
+
+
+def _append_fallback_voicemail(de: Voice, en: Voice, response: VoiceResponse) -> None:
+    de.speak(response, Line("voicemail"))
+    en.speak(response, Line("voicemail"))
+    response.append(_record(de, action=de.url("/voice/fallback/recorded")))
+    de.speak(response, Line("voicemail_none"))
+    response.hangup()
+
+
+def _append_voicemail(voice: Voice, response: VoiceResponse, *, action: str) -> None:
+    voice.speak(response, Line("voicemail"))
+    response.append(_record(voice, action=action))
+    voice.speak(response, Line("voicemail_none"))
+    response.hangup()
+
+
+def _record(voice: Voice, *, action: str) -> Record:
+    return Record(
+        action=voice.url(action) if action.startswith("/") else action,
+        method="POST",
+        max_length=voice.settings.voicemail_max_seconds,
+        timeout=5,
+        play_beep=True,
+        finish_on_key="#",
+        recording_status_callback=voice.url("/voice/recording"),
+        recording_status_callback_method="POST",
+        recording_status_callback_event="completed",
+    )
