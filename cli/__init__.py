@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 
 def register_commands(app: Flask) -> None:
-    """Register every command group of the interface contract."""
+    """Register every command group of the interface contract, each run inside the app context."""
     from cli import cases, db, roster, simulate, twiml, worker
 
-    for group in (db.group, roster.group, cases.group, simulate.group, twiml.group):
-        app.cli.add_command(group)
-    app.cli.add_command(worker.command)
+    for command in (db.group, roster.group, cases.group, simulate.group, twiml.group, worker.command):
+        _in_app_context(command)
+        app.cli.add_command(command)
+
+
+def _in_app_context(command: click.Command) -> None:
+    """Run a command (and every subcommand) with the app context pushed, as AppGroup does."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _in_app_context(sub)
+    elif command.callback is not None and not getattr(command.callback, "_fluxx_ctx", False):
+        command.callback = with_appcontext(command.callback)
+        command.callback._fluxx_ctx = True  # type: ignore[attr-defined]
