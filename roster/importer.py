@@ -1,0 +1,314 @@
+"""Roster CSV import: a pure parser, and an import that adds what is new (all rows or none).
+
+The file format is part of the interface contract: `name,phone,start,end,role`. German Excel
+exports work too: `;` as separator, a UTF-8 BOM or Windows-1252 text, and `23.11.2026 08:00`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.clock import BERLIN
+from core.errors import HotlineError
+from models.roster import Shift, ShiftRole
+
+REQUIRED_COLUMNS = ("name", "phone", "start", "end", "role")
+#: Longer shifts are almost always a typo in a date.
+MAX_SHIFT = timedelta(days=7)
+#: The `name` column's size in the database.
+MAX_NAME_LENGTH = 100
+
+_ISO = re.compile(
+    r"^(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})[T ](?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
+    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$",
+    re.IGNORECASE,
+)
+_GERMAN = re.compile(
+    r"^(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4}),?\s+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
+    r"(?:\s*(?:Uhr)?)?$",
+    re.IGNORECASE,
+)
+_ROLES = {"primary": ShiftRole.PRIMARY, "backup": ShiftRole.BACKUP}
+
+
+@dataclass(frozen=True)
+class ShiftRow:
+    """One valid line of a roster file; times are aware UTC datetimes, the phone is E.164."""
+
+    line: int
+    name: str
+    phone: str
+    starts_at: datetime
+    ends_at: datetime
+    role: ShiftRole
+
+    @property
+    def key(self) -> tuple[str, datetime, datetime, ShiftRole]:
+        """Return what makes two shifts the same: phone, start, end and role."""
+        return (self.phone, self.starts_at, self.ends_at, self.role)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one line of a roster file was refused; `message` is English, `message_de` German."""
+
+    line: int
+    message: str
+    message_de: str = ""
+
+    def __str__(self) -> str:
+        """Return the error for people, German first: 'Zeile 4: … / line 4: …'."""
+        if self.message_de:
+            return f"Zeile {self.line}: {self.message_de} / line {self.line}: {self.message}"
+        return f"line {self.line}: {self.message}"
+
+
+class RosterImportError(HotlineError):
+    """A roster file was refused; `errors` names every bad line, nothing was imported."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        """Keep the errors, sorted by line."""
+        self.errors = sorted(errors, key=lambda e: e.line)
+        super().__init__("; ".join(str(e) for e in self.errors))
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: shifts added, and rows skipped because they were already present."""
+
+    added: int
+    skipped: int
+
+
+class _TimeError(ValueError):
+    """A start or end value that cannot be used; carries an English and a German reason."""
+
+    def __init__(self, english: str, german: str) -> None:
+        super().__init__(english)
+        self.english = english
+        self.german = german
+
+
+@dataclass
+class _Row:
+    line: int
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def parse_roster_csv(data: bytes) -> list[ShiftRow]:
+    """Parse a roster file; raise RosterImportError naming every bad line when any line is bad."""
+    text = _decode(data)
+    lines = text.splitlines()
+    header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if header_index is None:
+        raise RosterImportError([RowError(1, "the file is empty", "die Datei ist leer")])
+    header_line = lines[header_index]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[_Row] = []
+    columns: list[str] | None = None
+    header_line_no = 0
+    previous_end = 0
+    for fields in reader:
+        line_no = previous_end + 1
+        previous_end = reader.line_num
+        if not any(f.strip() for f in fields):
+            continue
+        if columns is None:
+            columns = [f.strip().lstrip("\ufeff").lower() for f in fields]
+            header_line_no = line_no
+            continue
+        values = {col: (fields[i].strip() if i < len(fields) else "") for i, col in enumerate(columns) if col}
+        rows.append(_Row(line_no, values))
+
+    assert columns is not None
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        names = ", ".join(missing)
+        raise RosterImportError([
+            RowError(
+                header_line_no,
+                f"missing column(s) {names} in the header; expected {','.join(REQUIRED_COLUMNS)}",
+                f"Spalte(n) {names} fehlen in der Kopfzeile; erwartet wird {','.join(REQUIRED_COLUMNS)}",
+            )
+        ])
+
+    shifts: list[ShiftRow] = []
+    errors: list[RowError] = []
+    for row in rows:
+        shift, row_errors = _parse_row(row)
+        errors.extend(row_errors)
+        if shift is not None:
+            shifts.append(shift)
+    if errors:
+        raise RosterImportError(errors)
+    return shifts
+
+
+def import_roster(session: Session, *, data: bytes) -> ImportReport:
+    """Add the shifts of a roster file that are not in the database yet; flush, never commit."""
+    rows = parse_roster_csv(data)
+    if not rows:
+        return ImportReport(added=0, skipped=0)
+    earliest = min(r.starts_at for r in rows)
+    latest = max(r.starts_at for r in rows)
+    existing = session.scalars(
+        select(Shift).where(Shift.starts_at >= earliest, Shift.starts_at <= latest)
+    ).all()
+    seen = {(s.phone, s.starts_at, s.ends_at, ShiftRole(s.role)) for s in existing}
+    added = skipped = 0
+    for row in rows:
+        if row.key in seen:
+            skipped += 1
+            continue
+        seen.add(row.key)
+        session.add(Shift(name=row.name, phone=row.phone, starts_at=row.starts_at,
+                          ends_at=row.ends_at, role=row.role))
+        added += 1
+    session.flush()
+    return ImportReport(added=added, skipped=skipped)
+
+
+def _decode(data: bytes) -> str:
+    """Decode UTF-8 (with or without BOM), falling back to Windows-1252 (German Excel)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _parse_row(row: _Row) -> tuple[ShiftRow | None, list[RowError]]:
+    """Check one line; return the shift, or the reasons it is refused."""
+    line = row.line
+    errors: list[RowError] = []
+
+    name = " ".join(row.values.get("name", "").split())
+    if not name:
+        errors.append(RowError(line, "the name is empty", "der Name fehlt"))
+    elif len(name) > MAX_NAME_LENGTH:
+        errors.append(RowError(line, f"the name is longer than {MAX_NAME_LENGTH} characters",
+                               f"der Name ist länger als {MAX_NAME_LENGTH} Zeichen"))
+
+    phone = _parse_phone(row.values.get("phone", ""))
+    if phone is None:
+        raw = row.values.get("phone", "")
+        errors.append(RowError(line, f"invalid phone number '{raw}'", f"Telefonnummer '{raw}' ist ungültig"))
+
+    starts_at = _parse_time_into(row.values.get("start", ""), "start", "Beginn", line, errors)
+    ends_at = _parse_time_into(row.values.get("end", ""), "end", "Ende", line, errors)
+    if starts_at is not None and ends_at is not None:
+        if ends_at <= starts_at:
+            errors.append(RowError(line, "the end is not after the start", "das Ende liegt nicht nach dem Beginn"))
+        elif ends_at - starts_at > MAX_SHIFT:
+            errors.append(RowError(
+                line,
+                "the shift is longer than 7 days — is a date mistyped?",
+                "die Schicht ist länger als 7 Tage – ist ein Datum vertippt?",
+            ))
+
+    raw_role = row.values.get("role", "")
+    role = _ROLES.get(raw_role.strip().lower())
+    if role is None:
+        errors.append(RowError(line, f"role '{raw_role}' must be primary or backup",
+                               f"Rolle '{raw_role}' muss primary oder backup sein"))
+
+    if errors:
+        return None, errors
+    assert phone is not None and starts_at is not None and ends_at is not None and role is not None
+    return ShiftRow(line=line, name=name, phone=phone, starts_at=starts_at, ends_at=ends_at, role=role), []
+
+
+def _parse_phone(raw: str) -> str | None:
+    """Return a phone number in E.164, reading German notations; None when it is not valid."""
+    try:
+        number = phonenumbers.parse(raw, "DE")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse_time_into(raw: str, column: str, spalte: str, line: int, errors: list[RowError]) -> datetime | None:
+    """Parse a start or end value, appending a RowError when it cannot be used."""
+    try:
+        return parse_local_time(raw)
+    except _TimeError as exc:
+        errors.append(RowError(line, f"{column}: {exc.english}", f"{spalte}: {exc.german}"))
+        return None
+
+
+def parse_local_time(raw: str) -> datetime:
+    """Parse a roster time (Berlin wall clock, or with an explicit offset) into aware UTC."""
+    value = raw.strip()
+    match = _ISO.match(value) or _GERMAN.match(value)
+    if not match:
+        raise _TimeError(
+            f"'{raw}' is not a time like 2026-11-23T08:00 or 23.11.2026 08:00",
+            f"'{raw}' ist keine Zeitangabe wie 2026-11-23T08:00 oder 23.11.2026 08:00",
+        )
+    parts = match.groupdict()
+    try:
+        wall = datetime(int(parts["y"]), int(parts["mo"]), int(parts["d"]),  # noqa: DTZ001 - zone added below
+                        int(parts["h"]), int(parts["mi"]), int(parts.get("s") or 0))
+    except ValueError:
+        raise _TimeError(f"'{raw}' is not a valid date or time",
+                         f"'{raw}' ist kein gültiges Datum oder keine gültige Uhrzeit") from None
+
+    tz = parts.get("tz")
+    if tz:
+        return wall.replace(tzinfo=_offset(tz)).astimezone(UTC)
+
+    earlier = wall.replace(tzinfo=BERLIN, fold=0)
+    later = wall.replace(tzinfo=BERLIN, fold=1)
+    if earlier.utcoffset() == later.utcoffset():
+        return earlier.astimezone(UTC)
+    round_trip = earlier.astimezone(UTC).astimezone(BERLIN).replace(tzinfo=None)
+    if round_trip != wall:
+        jump = _iso_offset(_first_time_after_gap(wall))
+        raise _TimeError(
+            f"'{raw}' does not exist in Berlin (clocks jump forward that night); "
+            f"pick another time or give it with an offset, e.g. {jump}",
+            f"'{raw}' gibt es in Berlin nicht (Zeitumstellung, die Uhr springt vor); "
+            f"bitte eine andere Uhrzeit wählen oder mit Zeitzone angeben, z. B. {jump}",
+        )
+    first, second = _iso_offset(earlier), _iso_offset(later)
+    raise _TimeError(
+        f"'{raw}' happens twice in Berlin (clocks go back that night); "
+        f"give the offset: {first} (first) or {second} (second time)",
+        f"'{raw}' gibt es in Berlin zweimal (Zeitumstellung, die Uhr wird zurückgestellt); "
+        f"bitte mit Zeitzone angeben: {first} (erstes Mal) oder {second} (zweites Mal)",
+    )
+
+
+def _first_time_after_gap(wall: datetime) -> datetime:
+    """Return the first Berlin wall-clock minute after a time skipped by the DST change."""
+    candidate = wall
+    while True:
+        candidate += timedelta(minutes=1)
+        aware = candidate.replace(tzinfo=BERLIN)
+        if aware.astimezone(UTC).astimezone(BERLIN).replace(tzinfo=None) == candidate:
+            return aware
+
+
+def _offset(tz: str) -> timezone:
+    """Return a fixed timezone for 'Z', '+01:00' or '+0100'."""
+    if tz.upper() == "Z":
+        return UTC
+    sign = -1 if tz[0] == "-" else 1
+    digits = tz[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def _iso_offset(at: datetime) -> str:
+    """Return a wall-clock time with its offset, as the file should spell it."""
+    return at.isoformat(timespec="minutes")

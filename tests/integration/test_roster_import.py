@@ -1,0 +1,138 @@
+"""Roster import, on-duty queries and the demo roster on a real database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.clock import BERLIN, berlin
+from models.roster import Shift, ShiftRole
+from roster import (
+    RosterImportError,
+    find_on_duty,
+    find_shifts_between,
+    has_any_shift,
+    import_roster,
+    load_demo_roster,
+)
+
+ROSTER = b"""name,phone,start,end,role
+Anke Wiebking,0152 28817390,2026-11-23T08:00,2026-11-23T16:00,primary
+Deniz Aydin,0157 35991042,2026-11-23T08:00,2026-11-23T16:00,backup
+Jorg Hallensleben,0171 39201234,2026-11-23T16:00,2026-11-24T00:00,primary
+Anke Wiebking,0152 28817390,2026-11-23T16:00,2026-11-24T00:00,backup
+"""
+
+
+def count_shifts(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Shift)) or 0
+
+
+def test_import_adds_shifts(session: Session) -> None:
+    report = import_roster(session, data=ROSTER)
+    assert (report.added, report.skipped) == (4, 0)
+    assert count_shifts(session) == 4
+    assert has_any_shift(session)
+
+
+def test_importing_the_same_file_twice_changes_nothing(session: Session) -> None:
+    import_roster(session, data=ROSTER)
+    session.expire_all()
+    report = import_roster(session, data=ROSTER)
+    assert (report.added, report.skipped) == (0, 4)
+    assert count_shifts(session) == 4
+
+
+def test_same_times_in_another_notation_are_already_present(session: Session) -> None:
+    import_roster(session, data=ROSTER)
+    excel = ("name;phone;start;end;role\r\n"
+             "Anke W.;+49 1522 8817390;23.11.2026 08:00;23.11.2026 16:00;PRIMARY\r\n"
+             "Anke W.;+49 1522 8817390;23.11.2026 08:00;23.11.2026 17:00;primary\r\n").encode("cp1252")
+    report = import_roster(session, data=excel)
+    assert (report.added, report.skipped) == (1, 1)
+
+
+def test_a_bad_row_imports_nothing(session: Session) -> None:
+    bad = ROSTER + b"Broken,0511,2026-11-23T08:00,2026-11-23T16:00,primary\n"
+    with pytest.raises(RosterImportError) as info:
+        import_roster(session, data=bad)
+    assert [e.line for e in info.value.errors] == [6]
+    assert count_shifts(session) == 0
+
+
+def test_find_on_duty_at_boundaries(session: Session) -> None:
+    import_roster(session, data=ROSTER)
+    assert find_on_duty(session, at=berlin(2026, 11, 23, 7, 59)) == []
+
+    at_start = find_on_duty(session, at=berlin(2026, 11, 23, 8, 0))
+    assert [(s.name, s.role) for s in at_start] == [("Anke Wiebking", ShiftRole.PRIMARY),
+                                                    ("Deniz Aydin", ShiftRole.BACKUP)]
+
+    # At 16:00 the early shift has ended (end exclusive) and the late shift has begun.
+    handover = find_on_duty(session, at=berlin(2026, 11, 23, 16, 0))
+    assert [(s.name, s.role) for s in handover] == [("Jorg Hallensleben", ShiftRole.PRIMARY),
+                                                    ("Anke Wiebking", ShiftRole.BACKUP)]
+    assert find_on_duty(session, at=berlin(2026, 11, 24, 0, 0)) == []
+
+
+def test_find_on_duty_orders_primaries_first_then_start_then_name(session: Session) -> None:
+    for name, start, role in [("Zoe", 9, ShiftRole.PRIMARY), ("Bea", 8, ShiftRole.BACKUP),
+                              ("Carl", 8, ShiftRole.PRIMARY), ("Adam", 8, ShiftRole.PRIMARY)]:
+        session.add(Shift(name=name, phone="+495111234567", starts_at=berlin(2026, 11, 23, start),
+                          ends_at=berlin(2026, 11, 23, 18), role=role))
+    session.flush()
+    on_duty = find_on_duty(session, at=berlin(2026, 11, 23, 10))
+    assert [s.name for s in on_duty] == ["Adam", "Carl", "Zoe", "Bea"]
+
+
+def test_find_shifts_between_returns_overlapping_shifts(session: Session) -> None:
+    import_roster(session, data=ROSTER)
+    day = find_shifts_between(session, start=berlin(2026, 11, 23, 12), end=berlin(2026, 11, 23, 16))
+    assert {s.name for s in day} == {"Anke Wiebking", "Deniz Aydin"}
+    assert find_shifts_between(session, start=berlin(2026, 11, 24), end=berlin(2026, 11, 25)) == []
+
+
+def test_has_any_shift_on_an_empty_roster(session: Session) -> None:
+    assert not has_any_shift(session)
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        berlin(2026, 11, 25, 10, 0),  # an ordinary winter week
+        berlin(2026, 3, 29, 12, 0),  # spring forward on Sunday 29 March
+        berlin(2026, 10, 21, 12, 0),  # fall back on Sunday 25 October
+    ],
+    ids=["ordinary_week", "dst_spring_forward_week", "dst_fall_back_week"],
+)
+def test_demo_roster_has_one_primary_and_one_backup_at_every_hour(session: Session, now) -> None:  # type: ignore[no-untyped-def]
+    added = load_demo_roster(session, now=now)
+    assert added == 42
+    monday = (now - timedelta(days=now.weekday())).date()
+    next_monday = monday + timedelta(days=7)
+    week_start = berlin(monday.year, monday.month, monday.day)
+    week_end = berlin(next_monday.year, next_monday.month, next_monday.day)
+    at = week_start
+    while at < week_end:
+        for probe in (at, at + timedelta(minutes=59)):
+            on_duty = find_on_duty(session, at=probe)
+            assert [s.role for s in on_duty] == [ShiftRole.PRIMARY, ShiftRole.BACKUP], probe
+            assert on_duty[0].phone != on_duty[1].phone
+        at += timedelta(hours=1)  # real hours: 167 or 169 of them in a DST week
+    assert find_on_duty(session, at=week_start - timedelta(minutes=1)) == []
+    assert find_on_duty(session, at=week_end) == []
+
+
+def test_demo_roster_shifts_start_at_local_0_8_16(session: Session) -> None:
+    load_demo_roster(session, now=berlin(2026, 3, 29, 12, 0))
+    shifts = find_shifts_between(session, start=berlin(2026, 3, 29), end=berlin(2026, 3, 30))
+    assert sorted({s.starts_at.astimezone(BERLIN).hour for s in shifts}) == [0, 8, 16]
+
+
+def test_demo_roster_adds_nothing_when_shifts_exist(session: Session) -> None:
+    import_roster(session, data=ROSTER)
+    assert load_demo_roster(session, now=berlin(2026, 11, 23, 10)) == 0
+    assert count_shifts(session) == 4
