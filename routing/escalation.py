@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cases.service import case_fields, record_event
 from core.database import insert_ignore
-from core.phones import format_national, is_mobile
+from core.phones import is_mobile
 from dispatch.outbox import enqueue_sms
 from ivr.summary import describe_case
 from models import Case, CoordinatorLeg, LegState
@@ -153,7 +153,8 @@ def start_voicemail(session: Session, *, case: Case, now: datetime, after_hours:
 
 def voicemail_alert_text(case: Case) -> str:
     """Return the SMS that tells coordinators a caller could not be put through."""
-    caller = format_national(case.caller) if case.caller else "Nummer unterdrückt"
+    # E.164, so that the number is a tappable link on any phone.
+    caller = case.caller or "Nummer unterdrückt"
     summary = describe_case(case_fields(case), language="de", style="sms")
     return (
         f"Fluxx: Rückruf nötig! Fall {case.reference}, Anrufer {caller}. {summary}. "
