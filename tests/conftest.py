@@ -19,6 +19,7 @@ from core.settings import Settings
 from telephony.gateway import SimulatorGateway
 from tests.helpers import PUBLIC_BASE_URL, TEST_TOKEN
 
+pytest_plugins = ["tests.fixtures_twilio"]
 BERLIN = ZoneInfo("Europe/Berlin")
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 

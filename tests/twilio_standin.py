@@ -1,0 +1,308 @@
+"""A local stand-in for Twilio's REST API: records every request, answers like Twilio, fails on demand.
+
+Point TWILIO_API_BASE (or `TwilioRestGateway.create(api_base=...)`) at `standin.base_url`.
+
+    standin.fail_next("500")                       # next request: 500 Internal Server Error
+    standin.fail_next("429", retry_after=42)       # 429 with Retry-After: 42
+    standin.fail_next("error", code=21610)         # 400 with Twilio's error JSON
+    standin.fail_next("hang", seconds=2)           # answer only after 2 s (client times out)
+    standin.fail_next("hang", seconds=2, create=True)  # ... but the message *was* created
+
+Supported: POST/GET .../Accounts/{AccountSid}/Messages.json, POST .../Calls.json.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+API = "/2010-04-01"
+_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/(?P<resource>Messages|Calls)\.json$")
+
+ERRORS = {
+    21211: "The 'To' number is not a valid phone number.",
+    21408: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number.",
+    21610: "Attempt to send to unsubscribed recipient",
+    21614: "'To' number is not a valid mobile number",
+    20003: "Authenticate",
+}
+
+
+@dataclass
+class RecordedRequest:
+    """One request the stand-in received, as it arrived on the wire."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def form(self) -> dict[str, list[str]]:
+        """Return the form body (all values per key)."""
+        return parse_qs(self.body.decode(), keep_blank_values=True)
+
+    def param(self, name: str) -> str | None:
+        """Return one form or query parameter (the first value), or None."""
+        values = self.form.get(name) or parse_qs(self.query).get(name)
+        return values[0] if values else None
+
+    @property
+    def basic_auth(self) -> tuple[str, str] | None:
+        """Return the (username, password) of the Basic Authorization header, if any."""
+        header = next((v for k, v in self.headers.items() if k.lower() == "authorization"), "")
+        if not header.lower().startswith("basic "):
+            return None
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        return user, password
+
+    def twilio_url(self) -> str:
+        """Return the URL this request would have had on Twilio's own host."""
+        return "https://api.twilio.com" + self.path + (f"?{self.query}" if self.query else "")
+
+
+@dataclass
+class _Fault:
+    kind: str
+    options: dict[str, Any]
+
+
+@dataclass
+class TwilioStandIn:
+    """A threaded HTTP server on 127.0.0.1 that behaves enough like api.twilio.com for our tests."""
+
+    auth_token: str | None = None
+    requests: list[RecordedRequest] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    _faults: deque[_Fault] = field(default_factory=deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+    _release: threading.Event = field(default_factory=threading.Event)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> TwilioStandIn:
+        """Start serving on a random local port."""
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                standin._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802
+                standin._handle(self)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="twilio-standin", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release any request still hanging."""
+        self._release.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> TwilioStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """Return the base URL to use as TWILIO_API_BASE."""
+        assert self._server is not None, "stand-in not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- test controls -----------------------------------------------------------------------
+    def fail_next(self, kind: str, *, times: int = 1, **options: Any) -> None:
+        """Answer the next `times` requests with a fault: "500", "429", "error" or "hang"."""
+        if kind not in ("500", "429", "error", "hang"):
+            raise ValueError(f"unknown fault {kind!r}")
+        with self._lock:
+            for _ in range(times):
+                self._faults.append(_Fault(kind, options))
+
+    def message_requests(self, method: str = "POST") -> list[RecordedRequest]:
+        """Return the recorded requests to the Messages resource with this method."""
+        return [r for r in self.requests if r.method == method and r.path.endswith("/Messages.json")]
+
+    # -- the server side ---------------------------------------------------------------------
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        parts = urlsplit(handler.path)
+        record = RecordedRequest(
+            method=handler.command, path=parts.path, query=parts.query,
+            headers=dict(handler.headers.items()), body=body,
+        )
+        with self._lock:
+            self.requests.append(record)
+            fault = self._faults.popleft() if self._faults else None
+
+        match = _PATH.match(parts.path)
+        if match is None:
+            return self._reply(handler, 404, _error(20404, "The requested resource was not found", 404))
+        if not self._authorized(record, match["account"]):
+            return self._reply(handler, 401, _error(20003, ERRORS[20003], 401))
+
+        if fault is not None and fault.kind != "hang":
+            return self._reply_fault(handler, fault)
+        created: tuple[int, dict[str, Any]] | None = None
+        if fault is None or fault.options.get("create"):
+            created = self._serve(record, match["account"], match["resource"])
+        if fault is not None:  # hang: answer only after the client gave up
+            self._release.wait(float(fault.options.get("seconds", 30)))
+            try:
+                return self._reply(handler, *(created or (500, _error(20500, "Internal Server Error", 500))))
+            except OSError:
+                return None
+        assert created is not None
+        return self._reply(handler, *created)
+
+    def _authorized(self, record: RecordedRequest, account: str) -> bool:
+        auth = record.basic_auth
+        if auth is None or auth[0] != account:
+            return False
+        return self.auth_token is None or auth[1] == self.auth_token
+
+    def _serve(self, record: RecordedRequest, account: str, resource: str) -> tuple[int, dict[str, Any]]:
+        if resource == "Messages" and record.method == "POST":
+            if not record.param("To"):
+                return 400, _error(21604, "A 'To' phone number is required.", 400)
+            return 201, self._create_message(record, account)
+        if resource == "Messages" and record.method == "GET":
+            return 200, self._list_messages(record, account)
+        if resource == "Calls" and record.method == "POST":
+            return 201, self._create_call(record, account)
+        return 405, _error(20004, "Method not allowed", 405)
+
+    def _create_message(self, record: RecordedRequest, account: str) -> dict[str, Any]:
+        sid = "SM" + secrets.token_hex(16)
+        now = format_datetime(datetime.now(UTC), usegmt=True)
+        message = {
+            "account_sid": account,
+            "api_version": "2010-04-01",
+            "body": record.param("Body") or "",
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": record.param("From"),
+            "messaging_service_sid": record.param("MessagingServiceSid"),
+            "num_media": "0",
+            "num_segments": "1",
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "queued",
+            "subresource_uris": {"media": f"{API}/Accounts/{account}/Messages/{sid}/Media.json"},
+            "to": record.param("To"),
+            "uri": f"{API}/Accounts/{account}/Messages/{sid}.json",
+        }
+        with self._lock:
+            self.messages.append(message)
+        return message
+
+    def _list_messages(self, record: RecordedRequest, account: str) -> dict[str, Any]:
+        query = parse_qs(record.query)
+        to = (query.get("To") or [None])[0]
+        page_size = int((query.get("PageSize") or ["50"])[0])
+        with self._lock:
+            found = [m for m in reversed(self.messages) if to is None or m["to"] == to][:page_size]
+        uri = f"{API}/Accounts/{account}/Messages.json?PageSize={page_size}&Page=0"
+        return {
+            "messages": found,
+            "end": max(len(found) - 1, 0),
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": page_size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": uri,
+        }
+
+    def _create_call(self, record: RecordedRequest, account: str) -> dict[str, Any]:
+        sid = "CA" + secrets.token_hex(16)
+        now = format_datetime(datetime.now(UTC), usegmt=True)
+        call = {
+            "account_sid": account,
+            "api_version": "2010-04-01",
+            "date_created": now,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "from": record.param("From"),
+            "to": record.param("To"),
+            "sid": sid,
+            "status": "queued",
+            "uri": f"{API}/Accounts/{account}/Calls/{sid}.json",
+        }
+        with self._lock:
+            self.calls.append(call)
+        return call
+
+    def _reply_fault(self, handler: BaseHTTPRequestHandler, fault: _Fault) -> None:
+        if fault.kind == "500":
+            return self._reply(handler, 500, _error(20500, "Internal Server Error", 500))
+        if fault.kind == "429":
+            retry_after = fault.options.get("retry_after")
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+            return self._reply(handler, 429, _error(20429, "Too Many Requests", 429), headers)
+        code = int(fault.options.get("code", 21211))
+        status = int(fault.options.get("status", 400))
+        return self._reply(handler, status, _error(code, fault.options.get("message", ERRORS.get(code, "Error")), status))
+
+    @staticmethod
+    def _reply(
+        handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+
+def _error(code: int, message: str, status: int) -> dict[str, Any]:
+    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status}
+
+
+def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
+    """Poll `predicate` until it is true or `timeout` seconds passed; return its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return bool(predicate())
