@@ -1,0 +1,163 @@
+"""The one-sentence case summary a coordinator hears before taking a call, or reads in an SMS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+STYLES = ("speech", "sms")
+
+_WORDS: dict[str, dict[str, object]] = {
+    "de": {
+        "caller_type": {"employer": "Anruf eines Arbeitgebers", "caregiver": "Anruf einer Betreuungskraft"},
+        "child": "Kind",
+        "children": "{n} Kinder",
+        "youngest": "jüngstes {age}",
+        "age_speech": {0: "unter 1 Jahr", 1: "1 Jahr"},
+        "age_speech_n": "{n} Jahre",
+        "age_sms": {0: "unter 1 J."},
+        "age_sms_n": "{n} J.",
+        "eldercare": "Angehörige",
+        "care_level": "Pflegegrad {n}",
+        "care_level_unknown": "Pflegegrad unbekannt",
+        "postcode_speech": "Postleitzahl {digits}",
+        "urgency": {"now": "sofort", "today": "heute", "tomorrow": "morgen", "later": "später"},
+        "reason": {
+            "regular_care_failure": "Betreuung ausgefallen",
+            "accident_illness": "Unfall oder Krankheit",
+            "work_emergency": "Notfall bei der Arbeit",
+            "other": "anderer Grund",
+        },
+        "flags": {
+            "child_over_13": "Kind über 13",
+            "outside_region": "außerhalb der Region",
+            "company_postcode": "Firmen-Postleitzahl angegeben",
+            "menu_incomplete": "Menü nicht beendet",
+        },
+        "note": "Hinweis",
+        "nothing": "Keine Angaben",
+    },
+    "en": {
+        "caller_type": {"employer": "Call from an employer", "caregiver": "Call from a carer"},
+        "child": "Child",
+        "children": "{n} children",
+        "youngest": "youngest {age}",
+        "age_speech": {0: "under 1", 1: "1 year old"},
+        "age_speech_n": "{n} years old",
+        "age_sms": {0: "under 1"},
+        "age_sms_n": "aged {n}",
+        "eldercare": "Relative",
+        "care_level": "care level {n}",
+        "care_level_unknown": "care level unknown",
+        "postcode_speech": "postcode {digits}",
+        "urgency": {"now": "now", "today": "today", "tomorrow": "tomorrow", "later": "later"},
+        "reason": {
+            "regular_care_failure": "usual care unavailable",
+            "accident_illness": "accident or illness",
+            "work_emergency": "emergency at work",
+            "other": "other reason",
+        },
+        "flags": {
+            "child_over_13": "child over 13",
+            "outside_region": "outside the region",
+            "company_postcode": "gave a business postcode",
+            "menu_incomplete": "menu not finished",
+        },
+        "note": "Note",
+        "nothing": "No details",
+    },
+}
+
+
+def describe_case(fields: Mapping[str, object], *, language: str = "de", style: str = "speech") -> str:
+    """Return the case in one sentence (style "speech") or one compact line (style "sms")."""
+    if language not in _WORDS:
+        raise ValueError(f"unknown language {language!r}; known: {', '.join(_WORDS)}")
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; known: {', '.join(STYLES)}")
+    words = _WORDS[language]
+    speech = style == "speech"
+    parts = [
+        _lookup(words["caller_type"], fields.get("caller_type")),
+        *_who(fields, words, speech),
+        _place(fields, words, speech),
+        _lookup(words["urgency"], fields.get("urgency")),
+        _lookup(words["reason"], fields.get("reason")),
+    ]
+    text = ", ".join(part for part in parts if part)
+    notes = [note for flag in _flags(fields) if (note := _lookup(words["flags"], flag))]
+    if not text:
+        text = str(words["nothing"])
+    if notes:
+        text += f". {words['note']}: {', '.join(notes)}" if speech else f", {', '.join(notes)}"
+    text = text[0].upper() + text[1:]
+    return f"{text}." if speech else text
+
+
+def _who(fields: Mapping[str, object], words: Mapping[str, object], speech: bool) -> list[str]:
+    """Describe whom the care is for: the children and the youngest's age, or the relative."""
+    care_type = _value(fields.get("care_type"))
+    children = _int(fields.get("children"))
+    age = _int(fields.get("child_age"))
+    if care_type == "eldercare":
+        level = _int(fields.get("care_level"))
+        if level is None:
+            return [str(words["eldercare"])]
+        template = words["care_level"] if level else words["care_level_unknown"]
+        return [str(words["eldercare"]), str(template).format(n=level)]
+    if care_type != "child" and children is None and age is None:
+        return []
+    age_text = None if age is None else _age(age, words, speech)
+    if children is not None and children > 1:
+        who = str(words["children"]).format(n=children)
+        return [who] + ([str(words["youngest"]).format(age=age_text)] if age_text else [])
+    who = str(words["child"])
+    if speech:
+        return [who] + ([age_text] if age_text else [])
+    return [f"{who} {age_text}" if age_text else who]
+
+
+def _age(age: int, words: Mapping[str, object], speech: bool) -> str:
+    named = words["age_speech" if speech else "age_sms"]
+    assert isinstance(named, dict)
+    if age in named:
+        return str(named[age])
+    return str(words["age_speech_n" if speech else "age_sms_n"]).format(n=age)
+
+
+def _place(fields: Mapping[str, object], words: Mapping[str, object], speech: bool) -> str | None:
+    """Describe the postcode (spoken digit by digit) and the municipality."""
+    postcode = fields.get("postcode")
+    municipality = fields.get("municipality")
+    code = str(postcode) if postcode else None
+    if speech:
+        parts = [str(words["postcode_speech"]).format(digits=" ".join(code)) if code else None]
+        parts.append(str(municipality) if municipality else None)
+        return ", ".join(p for p in parts if p) or None
+    return " ".join(p for p in (code, str(municipality) if municipality else None) if p) or None
+
+
+def _flags(fields: Mapping[str, object]) -> list[str]:
+    flags = fields.get("flags") or ()
+    if isinstance(flags, str):
+        flags = [flags]
+    return [str(_value(flag)) for flag in flags]  # type: ignore[union-attr]
+
+
+def _lookup(table: object, value: object) -> str | None:
+    assert isinstance(table, dict)
+    found = table.get(_value(value))
+    return str(found) if found else None
+
+
+def _value(value: object) -> object:
+    """Accept enum members as well as their plain values."""
+    return getattr(value, "value", value)
+
+
+def _int(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
