@@ -9,9 +9,9 @@ from flask.cli import with_appcontext
 
 def register_commands(app: Flask) -> None:
     """Register every command group of the interface contract, each run inside the app context."""
-    from cli import cases, db, roster, simulate, twiml, worker
+    from cli import cases, db, demo, roster, simulate, twiml, worker
 
-    for command in (db.group, roster.group, cases.group, simulate.group, twiml.group, worker.command):
+    for command in (db.group, roster.group, cases.group, simulate.group, twiml.group, demo.group, worker.command):
         _in_app_context(command)
         app.cli.add_command(command)
 

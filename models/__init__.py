@@ -2,7 +2,7 @@
 
 from models.base import Base, UTCDateTime
 from models.call import CoordinatorLeg, LegState
-from models.case import CallerType, Case, CaseEvent, CaseStatus, CareType, Reason, Urgency
+from models.case import CallerType, CareType, Case, CaseEvent, CaseStatus, Reason, Urgency
 from models.outbox import InboundMessage, OutboxMessage, OutboxStatus, WorkerHeartbeat
 from models.roster import Shift, ShiftRole
 
