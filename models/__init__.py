@@ -2,13 +2,21 @@
 
 from models.base import Base, UTCDateTime
 from models.call import CoordinatorLeg, LegState
+from models.caregiver import Caregiver, Unavailability
 from models.case import CallerType, CareType, Case, CaseEvent, CaseStatus, Reason, Urgency
+from models.dispatch import Dispatch, DispatchStatus, Offer, OfferStatus
 from models.outbox import InboundMessage, OutboxMessage, OutboxStatus, WorkerHeartbeat
 from models.roster import Shift, ShiftRole
 
 __all__ = [
     "Base",
     "CallerType",
+    "Caregiver",
+    "Dispatch",
+    "DispatchStatus",
+    "Offer",
+    "OfferStatus",
+    "Unavailability",
     "CareType",
     "Case",
     "CaseEvent",

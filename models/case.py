@@ -82,6 +82,14 @@ class Case(Base):
     coordinator: Mapped[str | None] = mapped_column(String(16))
     #: E.164 of the caregiver who took the job.
     caregiver: Mapped[str | None] = mapped_column(String(16))
+    caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregivers.id", ondelete="SET NULL"), index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: What the coordinator adds after the call: the parent's first name, the address, the care window.
+    parent_name: Mapped[str | None] = mapped_column(String(60))
+    address: Mapped[str | None] = mapped_column(String(200))
+    care_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expected_hours: Mapped[float | None] = mapped_column()
+    notes: Mapped[str | None] = mapped_column(Text)
     #: The dial stage the call is in: primary, backup, fallback, voicemail.
     dial_stage: Mapped[str | None] = mapped_column(String(16))
     voicemail_sid: Mapped[str | None] = mapped_column(String(64))
