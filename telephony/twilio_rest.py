@@ -106,7 +106,9 @@ class TwilioRestGateway:
     http_client: RedirectingHttpClient
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> TwilioRestGateway:
+    def from_settings(
+        cls, settings: Settings, *, timeout: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> TwilioRestGateway:
         """Build the gateway from the Twilio credentials and TWILIO_API_BASE."""
         if not (settings.twilio_account_sid and settings.twilio_auth_token):
             raise ValueError("TwilioRestGateway needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
@@ -119,7 +121,11 @@ class TwilioRestGateway:
 
     @classmethod
     def create(
-        cls, *, account_sid: str, auth_token: str, api_base: str | None = None,
+        cls,
+        *,
+        account_sid: str,
+        auth_token: str,
+        api_base: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> TwilioRestGateway:
         """Build the gateway from explicit credentials."""
@@ -130,8 +136,9 @@ class TwilioRestGateway:
     def send_sms(self, *, to: str, body: str, from_: str | None, status_callback: str | None) -> str:
         """Send one SMS; return its MessageSid or raise SendError."""
         if not from_:
-            raise SendError("no sender number: set HOTLINE_NUMBER or the message's from_number",
-                            transient=False)
+            raise SendError(
+                "no sender number: set HOTLINE_NUMBER or the message's from_number", transient=False
+            )
         kwargs: dict[str, Any] = {"to": to, "from_": from_, "body": body}
         if status_callback:
             kwargs["status_callback"] = status_callback

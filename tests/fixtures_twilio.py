@@ -68,5 +68,8 @@ def twilio_gateway(twilio_standin: TwilioStandIn) -> Any:
     from telephony.twilio_rest import TwilioRestGateway
 
     return TwilioRestGateway.create(
-        account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, api_base=twilio_standin.base_url, timeout=0.5
+        account_sid=TEST_ACCOUNT_SID,
+        auth_token=TEST_AUTH_TOKEN,
+        api_base=twilio_standin.base_url,
+        timeout=0.5,
     )

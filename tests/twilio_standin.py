@@ -112,7 +112,12 @@ class TwilioStandIn:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="twilio-standin", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="twilio-standin",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -157,8 +162,11 @@ class TwilioStandIn:
         body = handler.rfile.read(length) if length else b""
         parts = urlsplit(handler.path)
         record = RecordedRequest(
-            method=handler.command, path=parts.path, query=parts.query,
-            headers=dict(handler.headers.items()), body=body,
+            method=handler.command,
+            path=parts.path,
+            query=parts.query,
+            headers=dict(handler.headers.items()),
+            body=body,
         )
         with self._lock:
             self.requests.append(record)
@@ -277,11 +285,16 @@ class TwilioStandIn:
             return self._reply(handler, 429, _error(20429, "Too Many Requests", 429), headers)
         code = int(fault.options.get("code", 21211))
         status = int(fault.options.get("status", 400))
-        return self._reply(handler, status, _error(code, fault.options.get("message", ERRORS.get(code, "Error")), status))
+        return self._reply(
+            handler, status, _error(code, fault.options.get("message", ERRORS.get(code, "Error")), status)
+        )
 
     @staticmethod
     def _reply(
-        handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        payload: dict[str, Any],
+        headers: dict[str, str] | None = None,
     ) -> None:
         data = json.dumps(payload).encode()
         handler.send_response(status)
@@ -294,8 +307,12 @@ class TwilioStandIn:
 
 
 def _error(code: int, message: str, status: int) -> dict[str, Any]:
-    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status}
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
 
 
 def wait_for(predicate: Any, timeout: float = 5.0) -> bool:

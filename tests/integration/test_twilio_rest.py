@@ -23,14 +23,18 @@ def test_send_goes_to_api_base_and_matches_twilios_api(
     twilio_standin: TwilioStandIn, twilio_openapi: object
 ) -> None:
     settings = Settings(
-        database_url="sqlite://", twilio_account_sid=TEST_ACCOUNT_SID, twilio_auth_token=TEST_AUTH_TOKEN,
-        twilio_api_base=twilio_standin.base_url, hotline_number=HOTLINE,
+        database_url="sqlite://",
+        twilio_account_sid=TEST_ACCOUNT_SID,
+        twilio_auth_token=TEST_AUTH_TOKEN,
+        twilio_api_base=twilio_standin.base_url,
+        hotline_number=HOTLINE,
     )
     gateway = make_gateway(settings)
     assert isinstance(gateway, TwilioRestGateway)
 
-    sid = gateway.send_sms(to=TO, body="Ihre Betreuung kommt um 14:30. Grüße, Fluxx", from_=HOTLINE,
-                           status_callback=CALLBACK)
+    sid = gateway.send_sms(
+        to=TO, body="Ihre Betreuung kommt um 14:30. Grüße, Fluxx", from_=HOTLINE, status_callback=CALLBACK
+    )
 
     assert sid.startswith("SM") and len(sid) == 34
     [request] = twilio_standin.requests
@@ -52,7 +56,9 @@ def test_lookup_lists_messages_with_a_valid_request(
 
     assert twilio_gateway.find_recent_sms(to=TO, body="Angebot 4711", since=since) == sid
     assert twilio_gateway.find_recent_sms(to=TO, body="Angebot 4712", since=since) is None
-    assert twilio_gateway.find_recent_sms(to=TO, body="Angebot 4711", since=since + timedelta(hours=1)) is None
+    assert (
+        twilio_gateway.find_recent_sms(to=TO, body="Angebot 4711", since=since + timedelta(hours=1)) is None
+    )
 
     lookups = twilio_standin.message_requests("GET")
     assert lookups and all("To=%2B4915112345678" in r.query for r in lookups)
@@ -114,16 +120,18 @@ def test_timeout_is_transient(twilio_gateway: TwilioRestGateway, twilio_standin:
 def test_connection_refused_is_transient(twilio_standin: TwilioStandIn) -> None:
     base = twilio_standin.base_url
     twilio_standin.stop()
-    gateway = TwilioRestGateway.create(account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, api_base=base,
-                                       timeout=0.5)
+    gateway = TwilioRestGateway.create(
+        account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, api_base=base, timeout=0.5
+    )
     with pytest.raises(SendError, match="cannot reach") as raised:
         gateway.send_sms(to=TO, body="Hallo", from_=HOTLINE, status_callback=None)
     assert raised.value.transient
 
 
 def test_wrong_credentials_are_permanent(twilio_standin: TwilioStandIn) -> None:
-    gateway = TwilioRestGateway.create(account_sid=TEST_ACCOUNT_SID, auth_token="wrong",
-                                       api_base=twilio_standin.base_url, timeout=0.5)
+    gateway = TwilioRestGateway.create(
+        account_sid=TEST_ACCOUNT_SID, auth_token="wrong", api_base=twilio_standin.base_url, timeout=0.5
+    )
     with pytest.raises(SendError) as raised:
         gateway.send_sms(to=TO, body="Hallo", from_=HOTLINE, status_callback=None)
     assert not raised.value.transient

@@ -64,7 +64,9 @@ def test_backoff_honours_retry_after_up_to_the_cap() -> None:
 def test_api_base_replaces_scheme_and_host_only() -> None:
     client = RedirectingHttpClient("http://127.0.0.1:8099/")
     url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?PageSize=50"
-    assert client.rewrite_url(url) == "http://127.0.0.1:8099/2010-04-01/Accounts/AC1/Messages.json?PageSize=50"
+    assert (
+        client.rewrite_url(url) == "http://127.0.0.1:8099/2010-04-01/Accounts/AC1/Messages.json?PageSize=50"
+    )
     prefixed = RedirectingHttpClient("https://staging.example.org/twilio")
     assert prefixed.rewrite_url(url).startswith("https://staging.example.org/twilio/2010-04-01/")
     assert RedirectingHttpClient(None).rewrite_url(url) == url
