@@ -1,0 +1,98 @@
+"""The worker's jobs: each tick runs every job in TICK_JOBS once, then writes the heartbeat.
+
+A job is a function `(services, now) -> report`; the report's `summary()` (or its str) goes into
+the tick's one log line. Jobs are thin and idempotent: they read due work from the database, so
+running one twice, or in two workers at once, is harmless. Add a job by appending it to TICK_JOBS.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.container import Services
+from dispatch.outbox import DeliveryReport, deliver_due_messages
+from models.outbox import WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[Services, datetime], object]
+
+
+@dataclass
+class TickReport:
+    """What one tick did: each job's report by name, and the jobs that raised."""
+
+    worker: str
+    now: datetime
+    results: dict[str, object] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """Return the tick as one log line (counts only, no personal data)."""
+        parts = [f"{name}: {_summarize(result)}" for name, result in self.results.items()]
+        parts += [f"{name}: ERROR {error}" for name, error in self.errors.items()]
+        return f"tick {self.worker} " + "; ".join(parts)
+
+
+def worker_name() -> str:
+    """Return this process's name for the heartbeat: hostname and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"[-100:]
+
+
+def sms_status_callback_url(services: Services) -> str | None:
+    """Return the URL Twilio reports SMS delivery to, when the public URL is known."""
+    base = services.settings.public_base_url
+    return base.rstrip("/") + "/sms/status" if base else None
+
+
+def deliver_outbox_job(services: Services, now: datetime) -> DeliveryReport:
+    """Send the SMS that are due."""
+    return deliver_due_messages(
+        services.database,
+        services.gateway,
+        now=now,
+        default_from=services.settings.hotline_number,
+        status_callback_url=sms_status_callback_url(services),
+        worker=worker_name(),
+    )
+
+
+#: Run in this order on every tick. Other packages' jobs are appended here.
+TICK_JOBS: list[Job] = [deliver_outbox_job]
+
+
+def tick_job(services: Services, *, jobs: Sequence[Job] | None = None, name: str | None = None) -> TickReport:
+    """Run every tick job once with the services' clock, record the heartbeat, log one line."""
+    now = services.clock.now()
+    report = TickReport(worker=name or worker_name(), now=now)
+    for job in TICK_JOBS if jobs is None else jobs:
+        job_name = getattr(job, "__name__", repr(job)).removesuffix("_job")
+        try:
+            report.results[job_name] = job(services, now)
+        except Exception as exc:  # one failing job must not stop the others
+            log.exception("tick job %s failed", job_name)
+            report.errors[job_name] = type(exc).__name__
+    write_heartbeat(services, name=report.worker, now=now)
+    log.info("%s", report.summary())
+    return report
+
+
+def write_heartbeat(services: Services, *, name: str, now: datetime) -> None:
+    """Record that this worker ticked at `now`."""
+    with services.database.unit_of_work() as session:
+        heartbeat = session.get(WorkerHeartbeat, name)
+        if heartbeat is None:
+            session.add(WorkerHeartbeat(name=name, last_tick_at=now))
+        else:
+            heartbeat.last_tick_at = now
+
+
+def _summarize(result: object) -> str:
+    """Return a job report's summary line."""
+    summary = getattr(result, "summary", None)
+    return summary() if callable(summary) else str(result)
