@@ -155,3 +155,31 @@ def test_dst_fall_back_the_repeated_hour_rings_the_night_primary(client: Any, se
     second_two_thirty = datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=BERLIN)  # 02:30 CET, the second time
     clock.set(second_two_thirty)
     assert ringing(Phone(client, "CA" + "9" * 32).dial_in_and_answer([("caller_type", "0")])) == [ANNA]
+
+
+def test_voicemail_alert_reaches_the_coordinators_through_twilios_rest_api(
+    app: Any, client: Any, session: Any, clock: Any, settings: Any, twilio_standin: Any, twilio_openapi: Any
+) -> None:
+    """With real credentials the worker sends the alerts to Twilio (here: the local stand-in)."""
+    from telephony.twilio_rest import TwilioRestGateway
+    from tests.fixtures_twilio import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, assert_accepted_by_twilio_api
+
+    services = app.extensions["fluxx"]
+    services.gateway = TwilioRestGateway.create(account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN,
+                                                api_base=twilio_standin.base_url)
+    make_shift(session, phone=ANNA, role="primary", starts_at=clock.now() - timedelta(hours=1))
+    phone = Phone(client, "CA" + "c" * 32)
+    phone.dial_in_and_answer(HAPPY)
+    phone.post("/voice/dial/primary", DialCallStatus="no-answer", DialBridged="false")
+    root = phone.post("/voice/dial/fallback", DialCallStatus="no-answer", DialBridged="false")
+    assert "Record" in verbs(root)
+
+    tick_job(services)
+    posts = twilio_standin.message_requests("POST")
+    assert len(posts) == 1
+    for record in posts:
+        assert_accepted_by_twilio_api(record, twilio_openapi)
+    assert posts[0].param("To") == ANNA and posts[0].param("From") == settings.hotline_number
+    assert posts[0].param("StatusCallback") == "https://hotline.example.org/sms/status"
+    tick_job(services)
+    assert len(twilio_standin.message_requests("POST")) == 1  # never twice
