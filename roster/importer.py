@@ -6,10 +6,8 @@ exports work too: `;` as separator, a UTF-8 BOM or Windows-1252 text, and `23.11
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 import phonenumbers
@@ -17,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import BERLIN
-from core.errors import HotlineError
+from core.csvfile import CsvImportError, CsvRecord, RowError, read_csv_table
 from models.roster import Shift, ShiftRole
 
 REQUIRED_COLUMNS = ("name", "phone", "start", "end", "role")
@@ -56,28 +54,8 @@ class ShiftRow:
         return (self.phone, self.starts_at, self.ends_at, self.role)
 
 
-@dataclass(frozen=True)
-class RowError:
-    """Why one line of a roster file was refused; `message` is English, `message_de` German."""
-
-    line: int
-    message: str
-    message_de: str = ""
-
-    def __str__(self) -> str:
-        """Return the error for people, German first: 'Zeile 4: … / line 4: …'."""
-        if self.message_de:
-            return f"Zeile {self.line}: {self.message_de} / line {self.line}: {self.message}"
-        return f"line {self.line}: {self.message}"
-
-
-class RosterImportError(HotlineError):
+class RosterImportError(CsvImportError):
     """A roster file was refused; `errors` names every bad line, nothing was imported."""
-
-    def __init__(self, errors: list[RowError]) -> None:
-        """Keep the errors, sorted by line."""
-        self.errors = sorted(errors, key=lambda e: e.line)
-        super().__init__("; ".join(str(e) for e in self.errors))
 
 
 @dataclass(frozen=True)
@@ -97,54 +75,16 @@ class _TimeError(ValueError):
         self.german = german
 
 
-@dataclass
-class _Row:
-    line: int
-    values: dict[str, str] = field(default_factory=dict)
-
-
 def parse_roster_csv(data: bytes) -> list[ShiftRow]:
     """Parse a roster file; raise RosterImportError naming every bad line when any line is bad."""
-    text = _decode(data)
-    lines = text.splitlines()
-    header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if header_index is None:
-        raise RosterImportError([RowError(1, "the file is empty", "die Datei ist leer")])
-    header_line = lines[header_index]
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[_Row] = []
-    columns: list[str] | None = None
-    header_line_no = 0
-    previous_end = 0
-    for fields in reader:
-        line_no = previous_end + 1
-        previous_end = reader.line_num
-        if not any(f.strip() for f in fields):
-            continue
-        if columns is None:
-            columns = [f.strip().lstrip("\ufeff").lower() for f in fields]
-            header_line_no = line_no
-            continue
-        values = {col: (fields[i].strip() if i < len(fields) else "") for i, col in enumerate(columns) if col}
-        rows.append(_Row(line_no, values))
-
-    assert columns is not None
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        names = ", ".join(missing)
-        raise RosterImportError([
-            RowError(
-                header_line_no,
-                f"missing column(s) {names} in the header; expected {','.join(REQUIRED_COLUMNS)}",
-                f"Spalte(n) {names} fehlen in der Kopfzeile; erwartet wird {','.join(REQUIRED_COLUMNS)}",
-            )
-        ])
+    try:
+        table = read_csv_table(data, required=REQUIRED_COLUMNS)
+    except CsvImportError as exc:
+        raise RosterImportError(exc.errors) from None
 
     shifts: list[ShiftRow] = []
     errors: list[RowError] = []
-    for row in rows:
+    for row in table.records:
         shift, row_errors = _parse_row(row)
         errors.extend(row_errors)
         if shift is not None:
@@ -178,15 +118,7 @@ def import_roster(session: Session, *, data: bytes) -> ImportReport:
     return ImportReport(added=added, skipped=skipped)
 
 
-def _decode(data: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), falling back to Windows-1252 (German Excel)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _parse_row(row: _Row) -> tuple[ShiftRow | None, list[RowError]]:
+def _parse_row(row: CsvRecord) -> tuple[ShiftRow | None, list[RowError]]:
     """Check one line; return the shift, or the reasons it is refused."""
     line = row.line
     errors: list[RowError] = []

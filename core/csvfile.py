@@ -1,0 +1,125 @@
+"""CSV files from the coordination office: decoding, separator, header, line numbers, row errors.
+
+Both importers (roster, caregivers) read German Excel exports: UTF-8 with or without BOM or
+Windows-1252 text, `,` or `;` as separator (sniffed from the header), header names in any case
+and with stray spaces. Every record keeps the line it starts on in the file, so errors name it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from core.errors import HotlineError
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one line of a CSV file was refused; `message` is English, `message_de` German."""
+
+    line: int
+    message: str
+    message_de: str = ""
+
+    def __str__(self) -> str:
+        """Return the error for people, German first: 'Zeile 4: … / line 4: …'."""
+        if self.message_de:
+            return f"Zeile {self.line}: {self.message_de} / line {self.line}: {self.message}"
+        return f"line {self.line}: {self.message}"
+
+
+class CsvImportError(HotlineError):
+    """A CSV file was refused; `errors` names every bad line, nothing was imported."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        """Keep the errors, sorted by line."""
+        self.errors = sorted(errors, key=lambda e: e.line)
+        super().__init__("; ".join(str(e) for e in self.errors))
+
+
+@dataclass(frozen=True)
+class CsvRecord:
+    """One non-empty record: the line it starts on, and its values by (normalised) column name."""
+
+    line: int
+    values: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A decoded file: its separator, header line and columns, and its non-empty records."""
+
+    delimiter: str
+    header_line: int
+    columns: tuple[str, ...]
+    records: tuple[CsvRecord, ...]
+
+
+def decode_csv_bytes(data: bytes) -> str:
+    """Decode UTF-8 (with or without BOM), falling back to Windows-1252 (German Excel)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Return `;` when the header has more semicolons than commas (German Excel), else `,`."""
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def normalize_column(name: str) -> str:
+    """Return a header name as matched: no BOM, trimmed, lower case, inner spaces as `_`."""
+    return "_".join(name.strip().lstrip("\ufeff").strip().lower().split())
+
+
+def read_csv_table(
+    data: bytes, *, required: Sequence[str], aliases: Mapping[str, str] | None = None
+) -> CsvTable:
+    """Decode and split a CSV file; raise CsvImportError when it is empty or lacks a required column.
+
+    `aliases` maps other (normalised) header names to the column they stand for. Values are
+    stripped; blank records are skipped but still counted, so line numbers are the file's.
+    """
+    text = decode_csv_bytes(data)
+    header_text = next((line for line in text.splitlines() if line.strip()), None)
+    if header_text is None:
+        raise CsvImportError([RowError(1, "the file is empty", "die Datei ist leer")])
+    delimiter = sniff_delimiter(header_text)
+    aliases = aliases or {}
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    columns: tuple[str, ...] | None = None
+    header_line = 0
+    records: list[CsvRecord] = []
+    previous_end = 0
+    for fields in reader:
+        # A quoted field may span lines: a record starts on the line after the previous one ended.
+        line = previous_end + 1
+        previous_end = reader.line_num
+        if not any(f.strip() for f in fields):
+            continue
+        if columns is None:
+            columns = tuple(aliases.get(n, n) for n in (normalize_column(f) for f in fields))
+            header_line = line
+            continue
+        values = {col: (fields[i].strip() if i < len(fields) else "") for i, col in enumerate(columns) if col}
+        records.append(CsvRecord(line, values))
+
+    assert columns is not None  # the header line is not blank
+    missing = [c for c in required if c not in columns]
+    if missing:
+        names = ", ".join(missing)
+        expected = ",".join(required)
+        raise CsvImportError(
+            [
+                RowError(
+                    header_line,
+                    f"missing column(s) {names} in the header; expected {expected}",
+                    f"Spalte(n) {names} fehlen in der Kopfzeile; erwartet wird {expected}",
+                )
+            ]
+        )
+    return CsvTable(delimiter=delimiter, header_line=header_line, columns=columns, records=tuple(records))
