@@ -41,5 +41,5 @@ def configure_logging(level: int = logging.INFO) -> None:
     handler.addFilter(MaskPhoneNumbers())
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("alembic", "apscheduler", "werkzeug"):
+    for noisy in ("alembic", "apscheduler", "werkzeug", "twilio.http_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
