@@ -72,6 +72,7 @@ def render_connect(voice: Voice, case: Case, stage: Stage, *, say_first: Iterabl
     response = VoiceResponse()
     voice.speak_all(response, say_first)
     if stage.kind is StageKind.VOICEMAIL:
+        voice.speak(response, Line("nobody_reached"))
         _append_voicemail(voice, response, action=voice.url(f"/voice/voicemail/{case.id}"))
         return response
     dial = Dial(
