@@ -7,8 +7,14 @@ from models.case import CallerType, CareType, Case, CaseEvent, CaseStatus, Reaso
 from models.dispatch import Dispatch, DispatchStatus, Offer, OfferStatus
 from models.outbox import InboundMessage, OutboxMessage, OutboxStatus, WorkerHeartbeat
 from models.roster import Shift, ShiftRole
+from models.user import AuditEntry, CalendarFeed, LoginAttempt, Role, User
 
 __all__ = [
+    "AuditEntry",
+    "CalendarFeed",
+    "LoginAttempt",
+    "Role",
+    "User",
     "Base",
     "CallerType",
     "Caregiver",

@@ -30,6 +30,9 @@ class OutboxMessage(Base):
     #: Makes enqueueing idempotent: the same decision never queues two messages.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     purpose: Mapped[str] = mapped_column(String(40))
+    #: "sms", or "call": an outbound call to `to_number` that runs the TwiML at `twiml_url`.
+    channel: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
+    twiml_url: Mapped[str | None] = mapped_column(String(500))
     to_number: Mapped[str] = mapped_column(String(16))
     from_number: Mapped[str | None] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text)
