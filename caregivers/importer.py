@@ -113,13 +113,15 @@ def parse_caregivers_csv(data: bytes, *, today: date | None = None) -> list[Care
     first_line_of: dict[str, int] = {}
     for record in table.records:
         row, row_errors = _parse_record(record, present, today)
-        if row is not None:
-            earlier = first_line_of.setdefault(row.phone, row.line)
-            if earlier != row.line:
-                number = format_national(row.phone)
+        # A number twice is refused even when the lines have other problems: say it right away.
+        phone = row.phone if row is not None else normalize_phone(record.values.get("phone", ""))
+        if phone is not None:
+            earlier = first_line_of.setdefault(phone, record.line)
+            if earlier != record.line:
+                number = format_national(phone)
                 row_errors.append(
                     RowError(
-                        row.line,
+                        record.line,
                         f"phone number {number} is already on line {earlier}; each caregiver once, please",
                         f"Telefonnummer {number} steht schon in Zeile {earlier}; bitte jede Person nur einmal",
                     )
