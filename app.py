@@ -46,6 +46,10 @@ def create_app(
 
     register_webhooks(app)
 
+    from dashboard import register_dashboard
+
+    register_dashboard(app)
+
     from cli import register_commands
 
     register_commands(app)

@@ -1,0 +1,21 @@
+"""Dashboard accounts: users, passwords (argon2), sign-in throttling, and the audit log."""
+
+from accounts.service import (
+    AccountError,
+    LoginThrottled,
+    authenticate,
+    create_user,
+    get_user,
+    get_user_by_username,
+    record_audit,
+)
+
+__all__ = [
+    "AccountError",
+    "LoginThrottled",
+    "authenticate",
+    "create_user",
+    "get_user",
+    "get_user_by_username",
+    "record_audit",
+]
