@@ -5,7 +5,7 @@ from models.call import CoordinatorLeg, LegState
 from models.caregiver import Caregiver, Unavailability
 from models.case import CallerType, CareType, Case, CaseEvent, CaseStatus, Reason, Urgency
 from models.dispatch import Dispatch, DispatchStatus, Offer, OfferStatus
-from models.outbox import InboundMessage, OutboxMessage, OutboxStatus, WorkerHeartbeat
+from models.outbox import InboundMessage, JobRun, OutboxMessage, OutboxStatus, WorkerHeartbeat
 from models.roster import Shift, ShiftRole
 from models.user import AuditEntry, CalendarFeed, LoginAttempt, Role, User
 
@@ -29,6 +29,7 @@ __all__ = [
     "CaseStatus",
     "CoordinatorLeg",
     "InboundMessage",
+    "JobRun",
     "LegState",
     "OutboxMessage",
     "OutboxStatus",

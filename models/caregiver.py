@@ -41,6 +41,7 @@ class Caregiver(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: When she stopped working with Fluxx (retention of the certificate data counts from here).
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     unavailability: Mapped[list[Unavailability]] = relationship(
         back_populates="caregiver", cascade="all, delete-orphan", order_by="Unavailability.starts_on"

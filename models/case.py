@@ -101,6 +101,9 @@ class Case(Base):
     connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: When the call itself ended.
     call_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the personal data was removed (retention or erasure); the anonymous figures remain.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.at, CaseEvent.id", cascade="all, delete-orphan"

@@ -70,3 +70,12 @@ class WorkerHeartbeat(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_tick_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class JobRun(Base):
+    """When a periodic job (e.g. the daily retention run) last ran, so every worker knows."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
