@@ -1,6 +1,18 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from models.base import Base, UTCDateTime
+from models.billing import (
+    BillingRun,
+    CareSession,
+    Employer,
+    EmployerStatement,
+    Family,
+    FamilyPhone,
+    Invoice,
+    InvoiceLine,
+    MemberMunicipality,
+    Tariff,
+)
 from models.call import CoordinatorLeg, LegState
 from models.caregiver import Caregiver, Unavailability
 from models.case import CallerType, CareType, Case, CaseEvent, CaseStatus, Reason, Urgency
@@ -10,6 +22,16 @@ from models.roster import Shift, ShiftRole
 from models.user import AuditEntry, CalendarFeed, LoginAttempt, Role, User
 
 __all__ = [
+    "Tariff",
+    "MemberMunicipality",
+    "InvoiceLine",
+    "Invoice",
+    "FamilyPhone",
+    "Family",
+    "EmployerStatement",
+    "Employer",
+    "CareSession",
+    "BillingRun",
     "AuditEntry",
     "CalendarFeed",
     "LoginAttempt",

@@ -90,6 +90,11 @@ class Case(Base):
     care_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expected_hours: Mapped[float | None] = mapped_column()
     notes: Mapped[str | None] = mapped_column(Text)
+    #: A registered family recognised by the caller's number, and the partner employer the coordinator linked.
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id", ondelete="SET NULL"), index=True)
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id", ondelete="SET NULL"), index=True)
+    #: The tariff this case is billed at (regular, partner, student, …); None = decided at billing.
+    tariff_code: Mapped[str | None] = mapped_column(String(20))
     #: The dial stage the call is in: primary, backup, fallback, voicemail.
     dial_stage: Mapped[str | None] = mapped_column(String(16))
     voicemail_sid: Mapped[str | None] = mapped_column(String(64))
