@@ -91,5 +91,6 @@ def insert_ignore(
         stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict or None)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database {dialect}")
-    result = session.execute(stmt)
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING.
+    result = session.execute(stmt.returning(*table.primary_key.columns))
+    return result.first() is not None
