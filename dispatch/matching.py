@@ -22,12 +22,13 @@ the last 30 days (fairness), then sharing a language with the caller, then careg
 from __future__ import annotations
 
 import heapq
+import json
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from core.clock import BERLIN
@@ -277,7 +278,11 @@ def case_needs(case: Case, *, now: datetime) -> CaseNeeds:
 def load_candidates(
     session: Session, *, needs: CaseNeeds, now: datetime, case_id: int | None = None
 ) -> list[Candidate]:
-    """Load the active, not opted-out caregivers with what the gates need, in four queries.
+    """Load the caregivers who may suit a case, with what the gates need, in four queries.
+
+    The gates that depend only on her record (active, not opted out, ages or eldercare, police
+    certificate) are already applied in SQL, so fewer rows travel; `rank_candidates` checks them
+    all again, together with distance, unavailability and other assignments.
 
     `case_id` is the case being matched: being assigned to it does not make anyone busy.
     """
@@ -322,22 +327,35 @@ def load_candidates(
         if window[0] < needs.window_end and window[1] > needs.window_start:
             busy[cid].append(window)
 
+    # Core columns, not ORM entities: no identity map, no per-row ORM bookkeeping for 10,000 rows.
+    table = Caregiver.__table__.c
+    static_gates = [table.active.is_(True), table.opted_out.is_(False)]
+    if needs.care_type == CareType.ELDERCARE:
+        static_gates.append(table.eldercare.is_(True))
+    else:
+        cutoff = years_before(now.astimezone(BERLIN).date(), POLICE_CERTIFICATE_YEARS)
+        static_gates += [table.police_certificate_date > cutoff, table.police_certificate_excluded.is_(False)]
+        if needs.child_age is not None:
+            static_gates += [table.min_age <= needs.child_age, table.max_age >= needs.child_age]
     rows = session.execute(
         select(
-            Caregiver.id,
-            Caregiver.phone,
-            Caregiver.postcode,
-            Caregiver.max_distance_km,
-            Caregiver.min_age,
-            Caregiver.max_age,
-            Caregiver.eldercare,
-            Caregiver.languages,
-            Caregiver.police_certificate_date,
-            Caregiver.police_certificate_excluded,
+            table.id,
+            table.phone,
+            table.postcode,
+            table.max_distance_km,
+            table.min_age,
+            table.max_age,
+            table.eldercare,
+            type_coerce(
+                table.languages, String
+            ),  # raw JSON text: a handful of distinct lists, parsed once each
+            table.police_certificate_date,
+            table.police_certificate_excluded,
         )
-        .where(Caregiver.active.is_(True), Caregiver.opted_out.is_(False))
-        .order_by(Caregiver.id)
+        .where(*static_gates)
+        .order_by(table.id)
     )
+    languages_of: dict[str | None, tuple[str, ...]] = {}
     centroids: dict[str, tuple[float, float] | None] = {}
     pool: list[Candidate] = []
     for cid, phone, postcode, radius, min_age, max_age, eldercare, languages, certificate, excluded in rows:
@@ -359,7 +377,7 @@ def load_candidates(
                 min_age=min_age,
                 max_age=max_age,
                 eldercare=eldercare,
-                languages=tuple(languages or ()),
+                languages=_languages(languages, languages_of),
                 active=True,
                 opted_out=False,
                 police_certificate_date=certificate,
@@ -370,6 +388,16 @@ def load_candidates(
             )
         )
     return pool
+
+
+def _languages(raw: str | list[str] | None, seen: dict[str | None, tuple[str, ...]]) -> tuple[str, ...]:
+    """Return the language codes of a stored JSON list, parsing each distinct text once."""
+    if isinstance(raw, list):  # a driver that decodes JSON itself
+        return tuple(raw)
+    known = seen.get(raw)
+    if known is None:
+        known = seen[raw] = tuple(json.loads(raw)) if raw else ()
+    return known
 
 
 def find_ranked_candidates(
