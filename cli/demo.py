@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-import click
+import secrets
 
+import click
+from sqlalchemy import func, select
+
+from accounts import create_user
+from caregivers.demo import load_demo_caregivers
 from core.container import current_services
+from models import User
 from roster.demo import load_demo_roster
+
+#: The demo lead's sign-in name (created only when the database has no users at all).
+DEMO_LEAD_USERNAME = "leitung"
+DEMO_LEAD_NAME = "Demo-Leitung"
 
 
 @click.group("demo", help="Demo-Daten für den ersten Start / demo data for a first run.")
@@ -14,12 +24,39 @@ def group() -> None:
 
 
 @group.command("load")
-def load_command() -> None:
-    """Load the demo roster when the database has none (never touches real data)."""
+@click.option("--sign-in-url", default=None, help="Where the dashboard's sign-in page is, for the message.")
+def load_command(sign_in_url: str | None) -> None:
+    """Load the demo roster, caregivers and a lead user into an empty database (never touches real data)."""
     services = current_services()
+    password = secrets.token_urlsafe(12)
     with services.database.unit_of_work() as session:
-        added = load_demo_roster(session, now=services.clock.now())
-    if added:
-        click.echo(f"Demo-Dienstplan geladen: {added} Schichten diese Woche. (Demo roster loaded.)")
+        now = services.clock.now()
+        shifts = load_demo_roster(session, now=now)
+        caregivers = load_demo_caregivers(session, now=now)
+        lead_created = not session.scalar(select(func.count()).select_from(User))
+        if lead_created:
+            create_user(
+                session,
+                username=DEMO_LEAD_USERNAME,
+                name=DEMO_LEAD_NAME,
+                role="lead",
+                password=password,
+                now=now,
+            )
+    if shifts:
+        click.echo(f"Demo-Dienstplan geladen: {shifts} Schichten diese Woche. (Demo roster loaded.)")
     else:
         click.echo("Dienstplan vorhanden, keine Demo-Daten geladen. (Roster exists; no demo data loaded.)")
+    if caregivers:
+        click.echo(f"Demo-Betreuungskräfte geladen: {caregivers}. (Demo caregivers loaded.)")
+    if lead_created:
+        where = sign_in_url or "/login"
+        click.echo("")
+        click.echo("  Anmeldung im Dashboard / sign in to the dashboard:")
+        click.echo(f"    Adresse / address:      {where}")
+        click.echo(f"    Benutzername / user:    {DEMO_LEAD_USERNAME}")
+        click.echo(f"    Passwort / password:    {password}")
+        click.echo(
+            "  Das Passwort wird nur dieses eine Mal angezeigt. / The password is shown only this once."
+        )
+        click.echo("")

@@ -1,0 +1,584 @@
+// The phone simulator: follows the TwiML the hotline's real webhooks return, like `flask simulate
+// call` does in the terminal. Every request goes through /simulator/relay, which signs it as Twilio
+// would; nothing here decides anything about a call, it only plays the phones.
+(function () {
+  "use strict";
+  var root = document.getElementById("simulator");
+  if (!root) { return; }
+  var T = JSON.parse(document.getElementById("sim-texts").textContent);
+  var $ = function (id) { return document.getElementById(id); };
+  var ACCOUNT = "AC" + "0".repeat(32);
+  var call = null;
+
+  function fmt(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; });
+  }
+  function hex(n) {
+    var bytes = new Uint8Array(n / 2);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
+  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+  function setState(state) { root.setAttribute("data-state", state); }
+  function status(text) { $("sim-status").textContent = text; }
+  function log(who, text, cls) {
+    var li = document.createElement("li");
+    if (cls) { li.className = cls; }
+    var b = document.createElement("strong");
+    b.textContent = who + ": ";
+    li.appendChild(b);
+    li.appendChild(document.createTextNode(text));
+    $("sim-log").appendChild(li);
+    li.scrollIntoView({ block: "nearest" });
+  }
+
+  // --- Talking to the app -------------------------------------------------------------------
+  function relay(path, params) {
+    return fetch(root.dataset.relayUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": root.dataset.csrf },
+      body: JSON.stringify({ path: path, params: params })
+    }).then(function (r) {
+      return r.json().then(function (data) {
+        if (!r.ok || data.status !== 200) { throw new Error(data.error || ("HTTP " + (data.status || r.status))); }
+        return data;
+      });
+    });
+  }
+  function parse(text) {
+    var doc = new DOMParser().parseFromString(text, "application/xml");
+    return doc.documentElement;
+  }
+  function children(node, tag) {
+    return Array.from(node.children).filter(function (c) { return !tag || c.tagName === tag; });
+  }
+
+  // --- One call -----------------------------------------------------------------------------
+  function Call(from) {
+    this.sid = "CA" + hex(32);
+    this.from = from;
+    this.ended = false;
+    this.cancels = [];
+  }
+  Call.prototype.params = function () {
+    return { CallSid: this.sid, From: this.from, To: root.dataset.hotline, Direction: "inbound",
+             CallStatus: "in-progress", AccountSid: ACCOUNT };
+  };
+  Call.prototype.post = function (url, extra, leg) {
+    var params = Object.assign({}, leg || this.params(), extra || {});
+    if (!leg) { this.lastUrl = url; }
+    return relay(url, params).then(function (data) { return parse(data.body); });
+  };
+  // Register what to stop when the caller hangs up; returns a function that unregisters it.
+  Call.prototype.onCancel = function (fn) {
+    var self = this;
+    self.cancels.push(fn);
+    return function () { self.cancels = self.cancels.filter(function (f) { return f !== fn; }); };
+  };
+  Call.prototype.hangup = function () {
+    if (this.ended) { return; }
+    this.ended = true;
+    this.cancels.slice().forEach(function (fn) { fn(); });
+    this.cancels = [];
+  };
+
+  // --- Speaking -----------------------------------------------------------------------------
+  function voiceFor(lang) {
+    if (!window.speechSynthesis) { return null; }
+    var want = (lang || "de-DE").toLowerCase().replace("_", "-");
+    var voices = window.speechSynthesis.getVoices();
+    var norm = function (v) { return v.lang.toLowerCase().replace("_", "-"); };
+    return voices.find(function (v) { return norm(v) === want; }) ||
+           voices.find(function (v) { return norm(v).split("-")[0] === want.split("-")[0]; }) || null;
+  }
+
+  // Show a <Say>/<Play> and speak it; resolves when done or when `skip` (a key, a hang-up) is called.
+  function speak(node, target, who) {
+    var text = node.tagName === "Play" ? T.recording + " " + node.textContent.trim() : node.textContent.trim();
+    var lang = node.getAttribute("language") || (node.tagName === "Play" ? "" : "de-DE");
+    target.textContent = text;
+    if (lang) { target.setAttribute("lang", lang.split("-")[0]); } else { target.removeAttribute("lang"); }
+    log(who, text, "sim-said");
+    return new Promise(function (resolve) {
+      var done = false, timer = null, unregister = function () {};
+      var finish = function () {
+        if (done) { return; }
+        done = true;
+        clearTimeout(timer);
+        unregister();
+        speak.skip = null;
+        resolve();
+      };
+      speak.skip = function () {
+        if (window.speechSynthesis) { window.speechSynthesis.cancel(); }
+        finish();
+      };
+      unregister = call ? call.onCancel(speak.skip) : unregister;
+      var voice = node.tagName === "Say" && $("sim-voice").checked ? voiceFor(lang) : null;
+      if (voice) {
+        var u = new SpeechSynthesisUtterance(text);
+        u.lang = lang;
+        u.voice = voice;
+        u.onend = finish;
+        u.onerror = finish;
+        timer = setTimeout(finish, 4000 + text.length * 120);  // a stuck synthesiser must not hang the call
+        window.speechSynthesis.speak(u);
+      } else {
+        // No voice: leave a moment to read; any key or "Stille" cuts it short.
+        timer = setTimeout(finish, Math.min(600 + text.length * 25, 6000));
+      }
+    });
+  }
+  speak.skip = null;
+
+  // --- The verbs ----------------------------------------------------------------------------
+  function follow(doc) {
+    var verbs = children(doc);
+    var i = 0;
+    var next = function () {
+      if (call.ended || i >= verbs.length) { return Promise.resolve(null); }  // end of document: hang up
+      var verb = verbs[i++];
+      switch (verb.tagName) {
+        case "Say":
+        case "Play":
+          setState("speaking");
+          status(T.speaking);
+          return speak(verb, $("sim-prompt"), T.hotline).then(next);
+        case "Pause":
+          return sleep(1000 * parseInt(verb.getAttribute("length") || "1", 10)).then(next);
+        case "Gather":
+          return gather(verb).then(function (result) { return result === undefined ? next() : result; });
+        case "Redirect":
+          return call.post(verb.textContent.trim());
+        case "Dial":
+          return dial(verb);
+        case "Record":
+          return record(verb).then(function (result) { return result === undefined ? next() : result; });
+        case "Hangup":
+        case "Reject":
+          return Promise.resolve(null);
+        default:
+          return next();
+      }
+    };
+    return next();
+  }
+
+  var gathering = null;  // {key(k), silence()} while the hotline listens for the caller's keys
+
+  function gather(verb) {
+    var numDigits = parseInt(verb.getAttribute("numDigits") || "0", 10);
+    var finishOnKey = verb.hasAttribute("finishOnKey") ? verb.getAttribute("finishOnKey") : "#";
+    var timeout = parseInt(verb.getAttribute("timeout") || "5", 10);
+    var onEmpty = verb.getAttribute("actionOnEmptyResult") === "true";
+    var action = verb.getAttribute("action") || call.lastUrl;
+    var digits = "", timer = null, barged = false, settle;
+    var result = new Promise(function (r) { settle = r; });
+    var state = {
+      key: function (k) {
+        barged = true;
+        if (speak.skip) { speak.skip(); }
+        if (finishOnKey && k === finishOnKey) { return done(); }
+        digits += k;
+        $("sim-digits").textContent = digits;
+        if (numDigits && digits.length >= numDigits) { return done(); }
+        arm();
+      },
+      silence: function () { if (speak.skip) { speak.skip(); } done(); }
+    };
+    function arm() { clearTimeout(timer); timer = setTimeout(done, timeout * 1000); }
+    function done() {
+      if (gathering !== state) { return; }
+      gathering = null;
+      clearTimeout(timer);
+      unregister();
+      setState("busy");
+      settle(digits);
+    }
+    var unregister = call.onCancel(function () { done(); });
+    gathering = state;
+    $("sim-digits").textContent = "";
+    setState("gather");
+    status(T.listening);
+    var prompts = children(verb).filter(function (c) { return c.tagName === "Say" || c.tagName === "Play"; });
+    var chain = Promise.resolve();
+    prompts.forEach(function (p) {
+      chain = chain.then(function () { return barged || gathering !== state ? null : speak(p, $("sim-prompt"), T.hotline); });
+    });
+    chain.then(function () { if (gathering === state && !barged) { arm(); } });
+    return result.then(function (keys) {
+      if (call.ended) { return null; }
+      log(T.you, keys ? keys : T.silence, "sim-pressed");
+      if (!keys && !onEmpty) { return undefined; }
+      status(T.dialing);
+      return call.post(action, keys ? { Digits: keys } : {});
+    });
+  }
+
+  function record(verb) {
+    var box = $("sim-record");
+    box.hidden = false;
+    setState("record");
+    status(T.record);
+    $("sim-record-text").value = "";
+    return new Promise(function (resolve) {
+      var finish = function (text) {
+        if (gathering !== state) { return; }
+        gathering = null;
+        unregister();
+        box.hidden = true;
+        resolve(text);
+      };
+      var state = {
+        key: function (k) { if (k === (verb.getAttribute("finishOnKey") || "#")) { finish($("sim-record-text").value.trim()); } },
+        silence: function () { finish(""); },
+        done: function () { finish($("sim-record-text").value.trim()); }
+      };
+      var unregister = call.onCancel(function () { finish(null); });
+      gathering = state;
+      $("sim-record-text").focus();
+    }).then(function (text) {
+      setState("busy");
+      if (text === null || call.ended) { return null; }
+      if (!text) { log(T.you, T.silence, "sim-pressed"); return undefined; }  // no audio: Twilio goes on
+      log(T.you, text, "sim-pressed");
+      var rec = { RecordingSid: "RE" + hex(32), RecordingDuration: String(Math.floor(text.length / 5) + 1),
+                  RecordingUrl: "https://api.twilio.com/simulated-recording" };
+      var callback = verb.getAttribute("recordingStatusCallback") || "/voice/recording";
+      return call.post(callback, Object.assign({ RecordingStatus: "completed" }, rec))
+        .then(function () { log(T.hotline, T.record_sent); return call.post(verb.getAttribute("action") || call.lastUrl, rec); });
+    });
+  }
+
+  // --- The coordinators' phones -------------------------------------------------------------
+  function coordStatus(text) { $("sim-coord-status").textContent = text; }
+
+  // Ring the numbers until someone (or a mailbox) answers, nobody does, or the ring timeout ends.
+  function ring(numbers, seconds) {
+    setState("ringing");
+    var box = $("sim-ring");
+    box.textContent = "";
+    coordStatus(T.ringing + " " + numbers.map(function (n) { return n.textContent.trim(); }).join(", "));
+    log(T.hotline, T.ringing + " " + numbers.map(function (n) { return n.textContent.trim(); }).join(", "), "sim-ringing");
+    return new Promise(function (resolve) {
+      var left = seconds, ticker = null, unregister = function () {};
+      var finish = function (choice) {
+        clearInterval(ticker);
+        unregister();
+        box.textContent = "";
+        $("sim-ring-left").textContent = "";
+        resolve(choice);
+      };
+      numbers.forEach(function (number) {
+        var n = number.textContent.trim();
+        var take = document.createElement("button");
+        take.type = "button";
+        take.textContent = T.answer + ": " + n;
+        take.setAttribute("data-answer", n);
+        take.addEventListener("click", function () { finish({ number: number, mailbox: false }); });
+        var mailbox = document.createElement("button");
+        mailbox.type = "button";
+        mailbox.className = "secondary";
+        mailbox.textContent = T.mailbox + ": " + n;
+        mailbox.addEventListener("click", function () { finish({ number: number, mailbox: true }); });
+        box.appendChild(take);
+        box.appendChild(mailbox);
+      });
+      var nobody = document.createElement("button");
+      nobody.type = "button";
+      nobody.className = "secondary";
+      nobody.id = "sim-nobody";
+      nobody.textContent = T.nobody;
+      nobody.addEventListener("click", function () { finish(null); });
+      box.appendChild(nobody);
+      var show = function () { $("sim-ring-left").textContent = fmt(T.ring_left, { s: left }); };
+      show();
+      ticker = setInterval(function () { left -= 1; show(); if (left <= 0) { finish(null); } }, 1000);
+      unregister = call.onCancel(function () { finish(null); });
+    });
+  }
+
+  // The coordinator hears the screening summary; resolves with the key she pressed ("" = none).
+  function screen(gatherNode) {
+    setState("screening");
+    var keys = $("sim-screen-keys");
+    var prompts = gatherNode ? children(gatherNode) : [];
+    var timeout = parseInt((gatherNode && gatherNode.getAttribute("timeout")) || "5", 10);
+    return new Promise(function (resolve) {
+      var timer = null, unregister = function () {}, answered = false;
+      var finish = function (key) {
+        if (answered) { return; }
+        answered = true;
+        clearTimeout(timer);
+        unregister();
+        if (speak.skip) { speak.skip(); }
+        keys.hidden = true;
+        keys.querySelectorAll("button").forEach(function (b) { b.onclick = null; });
+        resolve(key);
+      };
+      keys.hidden = false;
+      keys.querySelectorAll("button").forEach(function (b) {
+        b.onclick = function () { finish(b.getAttribute("data-screen")); };
+      });
+      unregister = call.onCancel(function () { finish(""); });
+      var chain = Promise.resolve();
+      prompts.forEach(function (p) {
+        chain = chain.then(function () { return answered ? null : speak(p, $("sim-summary"), T.screening); });
+      });
+      chain.then(function () { if (!answered) { timer = setTimeout(function () { finish(""); }, timeout * 1000); } });
+    });
+  }
+
+  function talk() {
+    setState("talking");
+    var end = $("sim-end-talk");
+    end.hidden = false;
+    return new Promise(function (resolve) {
+      var unregister = function () {};
+      var finish = function () { end.hidden = true; end.onclick = null; unregister(); resolve(); };
+      end.onclick = finish;
+      unregister = call.onCancel(finish);
+    });
+  }
+
+  function dial(verb) {
+    var numbers = children(verb, "Number");
+    var action = verb.getAttribute("action") || call.lastUrl;
+    var seconds = parseInt(verb.getAttribute("timeout") || "30", 10);
+    if (!numbers.length) { return call.post(action, { DialCallStatus: "failed", DialBridged: "false" }); }
+    return ring(numbers, seconds).then(function (choice) {
+      if (call.ended) { return null; }
+      if (!choice) {
+        log(T.hotline, T.nobody_log);
+        coordStatus(T.nobody_log);
+        return call.post(action, { DialCallStatus: "no-answer", DialBridged: "false" });
+      }
+      var number = choice.number;
+      var to = number.textContent.trim();
+      var legSid = "CA" + hex(32);
+      var leg = { CallSid: legSid, ParentCallSid: call.sid, From: call.from, To: to,
+                  Direction: "outbound-api", CallStatus: "in-progress", AccountSid: ACCOUNT };
+      coordStatus(choice.mailbox ? T.mailbox_log : fmt(T.answered, { n: to }));
+      log(T.hotline, choice.mailbox ? T.mailbox_log : fmt(T.answered, { n: to }));
+      var bridged = false;
+      return call.post(number.getAttribute("url"), {}, leg).then(function (screening) {
+        var g = children(screening, "Gather")[0];
+        var asked = choice.mailbox ? speakAll(g) .then(function () { return ""; }) : screen(g);
+        return asked.then(function (key) {
+          if (key) { log(to, key, "sim-pressed"); }
+          return call.post(g ? g.getAttribute("action") : number.getAttribute("url"), key ? { Digits: key } : {}, leg);
+        });
+      }).then(function (answer) {
+        bridged = children(answer).length === 0;
+        if (bridged) {
+          coordStatus(T.connected);
+          status(T.connected);
+          log(T.hotline, T.connected, "sim-ok");
+          return talk();
+        }
+        coordStatus(T.not_taken);
+        log(T.hotline, T.not_taken);
+        var says = children(answer).filter(function (c) { return c.tagName === "Say"; });
+        if (says.length) { $("sim-summary").textContent = says[0].textContent.trim(); }
+        return null;
+      }).then(function () {
+        // The leg ends: its status callback, then the <Dial> action — also after the caller hung up.
+        var callback = number.getAttribute("statusCallback") || "/voice/leg-status";
+        return call.post(callback, { CallStatus: "completed" }, leg);
+      }).then(function () {
+        return call.post(action, { DialCallStatus: "completed", DialBridged: bridged ? "true" : "false",
+                                   DialCallSid: legSid });
+      });
+    });
+  }
+
+  // The mailbox "hears" the screening without pressing anything.
+  function speakAll(gatherNode) {
+    var chain = Promise.resolve();
+    (gatherNode ? children(gatherNode) : []).forEach(function (p) {
+      chain = chain.then(function () { return speak(p, $("sim-summary"), T.screening); });
+    });
+    return chain;
+  }
+
+  // --- Running a call -----------------------------------------------------------------------
+  function loop(doc) {
+    if (!doc || call.ended) { return Promise.resolve(); }
+    return follow(doc).then(loop);
+  }
+
+  function startCall(from) {
+    call = new Call(from);
+    var current = call;
+    $("sim-log").textContent = "";
+    $("sim-summary").textContent = "";
+    $("sim-prompt").textContent = "";
+    $("sim-call").disabled = true;
+    $("sim-hangup").disabled = false;
+    setState("busy");
+    status(T.dialing);
+    log(T.you, T.dialing);
+    call.post("/voice/incoming").then(loop).catch(function (err) {
+      log(T.hotline, fmt(T.error, { e: err.message }), "sim-error");
+    }).then(function () {
+      var wasHungUp = current.ended;
+      current.hangup();
+      if (speak.skip) { speak.skip(); }
+      return current.post("/voice/status", { CallStatus: "completed" }).catch(function () {}).then(function () {
+        return wasHungUp;
+      });
+    }).then(function () {
+      status(T.ended);
+      coordStatus(T.no_coordinator);
+      log(T.hotline, T.ended, "sim-ended");
+      $("sim-call").disabled = false;
+      $("sim-hangup").disabled = true;
+      $("sim-record").hidden = true;
+      $("sim-screen-keys").hidden = true;
+      $("sim-end-talk").hidden = true;
+      $("sim-ring").textContent = "";
+      setState("ended");
+      refreshMessages();
+    });
+  }
+
+  $("sim-call-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (call && !call.ended) { return; }
+    startCall($("sim-from").value.trim());
+  });
+  $("sim-hangup").addEventListener("click", function () { if (call) { call.hangup(); } });
+  document.querySelectorAll(".sim-key").forEach(function (b) {
+    b.addEventListener("click", function () { pressKey(b.getAttribute("data-key")); });
+  });
+  function pressKey(k) {
+    if (gathering) { gathering.key(k); } else if (call && !call.ended) { log(T.you, fmt(T.ignored, { k: k })); }
+  }
+  $("sim-silence").addEventListener("click", function () {
+    if (gathering) { gathering.silence(); } else if (speak.skip) { speak.skip(); }
+  });
+  $("sim-record-done").addEventListener("click", function () { if (gathering && gathering.done) { gathering.done(); } });
+  document.addEventListener("keydown", function (e) {
+    // Typing digits on the keyboard presses the keypad, unless the focus is in a text field.
+    var t = e.target;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) { return; }
+    if (/^[0-9*#]$/.test(e.key) && gathering && gathering.key) { e.preventDefault(); pressKey(e.key); }
+  });
+
+  // --- The SMS phones -----------------------------------------------------------------------
+  var lastMessages = null;
+
+  function sendSms(from, body) {
+    return relay("/sms/incoming", { MessageSid: "SM" + hex(32), AccountSid: ACCOUNT, From: from,
+                                    To: root.dataset.hotline, Body: body, NumMedia: "0" })
+      .then(refreshMessages);
+  }
+
+  $("sim-sms-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var body = $("sim-sms-body");
+    sendSms($("sim-sms-from").value.trim(), body.value.trim()).then(function () { body.value = ""; });
+  });
+
+  function phoneCard(phone) {
+    var id = "sim-phone-" + phone.number.replace(/\W/g, "");
+    var card = document.getElementById(id);
+    if (card) { return card; }
+    card = document.createElement("article");
+    card.id = id;
+    card.className = "sim-phone-card";
+    card.setAttribute("data-number", phone.number);
+    var h = document.createElement("h3");
+    card.appendChild(h);
+    var quick = document.createElement("div");
+    quick.className = "sim-quick";
+    card.appendChild(quick);
+    var form = document.createElement("form");
+    form.className = "sim-row sim-reply";
+    var field = document.createElement("div");
+    field.className = "sim-field sim-grow";
+    var label = document.createElement("label");
+    label.setAttribute("for", id + "-body");
+    label.textContent = T.reply + " " + phone.number;
+    var input = document.createElement("input");
+    input.id = id + "-body";
+    input.autocomplete = "off";
+    input.required = true;
+    field.appendChild(label);
+    field.appendChild(input);
+    var send = document.createElement("button");
+    send.type = "submit";
+    send.textContent = T.send;
+    form.appendChild(field);
+    form.appendChild(send);
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      sendSms(phone.number, input.value.trim()).then(function () { input.value = ""; });
+    });
+    card.appendChild(form);
+    var list = document.createElement("ol");
+    list.className = "sim-messages";
+    card.appendChild(list);
+    return card;
+  }
+
+  function renderPhones(phones) {
+    var box = $("sim-phones");
+    if (!phones.length) { return; }
+    var empty = box.querySelector("p.muted");
+    if (empty) { empty.remove(); }
+    var datalist = $("sim-numbers");
+    datalist.textContent = "";
+    phones.forEach(function (phone, index) {
+      var card = phoneCard(phone);
+      card.querySelector("h3").textContent = phone.number + (phone.label ? " · " + phone.label : "");
+      var list = card.querySelector(".sim-messages");
+      list.textContent = "";
+      phone.messages.forEach(function (m) {
+        var li = document.createElement("li");
+        li.className = "sim-msg " + (m.direction === "in" ? "sim-msg-in" : "sim-msg-out") + " sim-" + m.status;
+        li.setAttribute("data-status", m.status);
+        var meta = document.createElement("span");
+        meta.className = "sim-meta";
+        meta.textContent = (m.channel === "call" ? T.call : (m.direction === "in" ? T.from_hotline : T.to_hotline)) +
+          " · " + m.at + " · " + m.status_label;
+        var body = document.createElement("span");
+        body.className = "sim-body";
+        body.textContent = m.body;
+        li.appendChild(meta);
+        li.appendChild(body);
+        list.appendChild(li);
+      });
+      var quick = card.querySelector(".sim-quick");
+      quick.textContent = "";
+      var offer = phone.messages.find(function (m) { return m.code; });
+      if (offer) {
+        var yes = document.createElement("button");
+        yes.type = "button";
+        yes.className = "secondary";
+        yes.setAttribute("data-reply", "JA " + offer.code);
+        yes.textContent = fmt(T.accept, { code: offer.code });
+        yes.addEventListener("click", function () { sendSms(phone.number, "JA " + offer.code); });
+        quick.appendChild(yes);
+      }
+      if (box.children[index] !== card) { box.insertBefore(card, box.children[index] || null); }
+      var option = document.createElement("option");
+      option.value = phone.number;
+      option.label = phone.label;
+      datalist.appendChild(option);
+    });
+  }
+
+  function refreshMessages() {
+    return fetch(root.dataset.messagesUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (text) {
+        if (text === null || text === lastMessages) { return; }
+        lastMessages = text;
+        renderPhones(JSON.parse(text).phones);
+      })
+      .catch(function () { /* offline for a moment: the next poll tries again */ });
+  }
+  (function poll() { refreshMessages().finally(function () { setTimeout(poll, 2000); }); })();
+  if (window.speechSynthesis) { window.speechSynthesis.getVoices(); }  // starts loading the voice list
+})();

@@ -1,0 +1,121 @@
+"""The phone simulator in a real browser: a call through the menu to a coordinator, SMS both ways."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from models import Case
+from tests.browser.conftest import LiveApp, sign_in
+
+pytestmark = pytest.mark.browser
+
+MENU = ["1", "1", "1", "3#", "30159", "1", "1"]  # care, child, one child, aged 3, postcode, now, regular care
+
+
+def open_simulator(page: Any, live: LiveApp) -> None:
+    """Open the simulator with the browser's speech switched off (the text is shown anyway)."""
+    page.goto(live.url + "/simulator")
+    page.get_by_label("Ansagen vorlesen (Sprachausgabe des Browsers)").uncheck()
+
+
+def answer(page: Any, keys: str) -> None:
+    """Wait until the hotline listens, then press the keys on the on-screen keypad."""
+    page.wait_for_selector("#simulator[data-state=gather]")
+    for key in keys:
+        page.locator(f".sim-key[data-key='{key}']").click()
+
+
+def call_and_reach_a_coordinator(page: Any, live: LiveApp, caller: str) -> str:
+    """Call from `caller`, walk the menu, let the first coordinator take the call; return her number."""
+    page.get_by_label("Ihre Nummer (Anrufer/in)").fill(caller)
+    page.get_by_role("button", name="Hotline anrufen").click()
+    expect(page.locator("#sim-prompt")).to_contain_text("Willkommen")
+    for keys in MENU:
+        answer(page, keys)
+    ring = page.locator("#sim-ring button[data-answer]").first
+    ring.wait_for()
+    number = ring.get_attribute("data-answer")
+    ring.click()
+    expect(page.locator("#sim-summary")).to_contain_text("3 0 1 5 9")  # the screening reads the postcode
+    page.get_by_role("button", name="1 drücken (annehmen)").click()
+    expect(page.locator("#sim-coord-status")).to_contain_text("Verbunden")
+    page.get_by_role("button", name="Gespräch beenden").click()
+    page.wait_for_selector("#simulator[data-state=ended]")
+    return number
+
+
+def accept_an_offer(page: Any) -> Any:
+    """Wait for an offer SMS on a caregiver's phone and answer it with JA <code>; return that phone."""
+    first = page.locator(".sim-phone-card", has=page.locator("button[data-reply^='JA ']")).first
+    first.wait_for()
+    number = first.get_attribute("data-number")
+    phone = page.locator(f".sim-phone-card[data-number='{number}']")  # pinned: cards reorder as SMS arrive
+    # The worker ticks: the offer turns from pending to sent without reloading.
+    expect(phone.locator("li[data-status=sent]").first).to_be_visible()
+    code = re.search(r"Antworten Sie JA (\w+)", phone.inner_text()).group(1)
+    phone.get_by_label(f"Antwort als diese Nummer {number}").fill(f"JA {code}")
+    phone.get_by_role("button", name="Senden", exact=True).click()
+    return phone
+
+
+def case_of(live: LiveApp, caller: str) -> Case:
+    """Return the newest case of a caller."""
+    with live.services.database.unit_of_work() as s:
+        return s.scalars(select(Case).where(Case.caller == caller).order_by(Case.id.desc())).first()
+
+
+def test_a_call_reaches_the_coordinator_who_then_dispatches_by_sms(page: Any, live_app: LiveApp) -> None:
+    caller = "+4915112340001"
+    sign_in(page, live_app)
+    open_simulator(page, live_app)
+    coordinator = call_and_reach_a_coordinator(page, live_app, caller)
+    expect(page.locator("#sim-log")).to_contain_text("Anruf beendet")
+
+    case = case_of(live_app, caller)
+    assert (case.postcode, case.municipality, case.coordinator) == ("30159", "Hannover", coordinator)
+
+    # The coordinator texts SENDEN <reference> from her phone: offers go out to caregivers.
+    page.get_by_label("Von Nummer").fill(coordinator)
+    page.get_by_label("Text (z. B. JA 12 oder SENDEN K7Q2)").fill(f"SENDEN {case.reference}")
+    page.get_by_role("button", name="SMS an die Hotline senden").click()
+    offer = accept_an_offer(page)
+    expect(offer).to_contain_text("Sie haben den Einsatz")
+    assert case_of(live_app, caller).status.value == "assigned"
+
+
+def test_the_simulator_is_not_there_with_twilio_credentials(live_app: LiveApp) -> None:
+    from app import create_app
+
+    settings = live_app.services.settings.with_overrides(
+        twilio_account_sid="AC" + "1" * 32, twilio_auth_token="real-token"
+    )
+    real = create_app({"SECRET_KEY": "x"}, settings=settings, database=live_app.services.database)
+    client = real.test_client()
+    assert client.get("/simulator").status_code == 404
+    assert client.post("/simulator/relay", json={"path": "/voice/incoming"}).status_code in (400, 404)
+
+
+def test_the_relay_forwards_only_webhooks(page: Any, live_app: LiveApp) -> None:
+    sign_in(page, live_app)
+    open_simulator(page, live_app)
+    token = page.locator("#simulator").get_attribute("data-csrf")
+
+    def relay(path: str, headers: dict[str, str] | None = None) -> Any:
+        return page.request.post(
+            live_app.url + "/simulator/relay",
+            data={"path": path, "params": {}},
+            headers=headers if headers is not None else {"X-CSRFToken": token},
+        )
+
+    assert relay("/voice/fallback").json()["status"] == 200
+    assert relay("/sms/status").status == 400
+    assert relay("/simulator/messages").status == 400
+    assert relay("/voice/../simulator/messages").status == 400
+    assert relay("https://elsewhere.example.org/voice/fallback").status == 400
+    assert relay("/voice/fallback", headers={}).status == 400  # no CSRF token
+    assert re.search(r"<Response", relay("/voice/fallback").json()["body"])
