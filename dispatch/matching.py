@@ -161,13 +161,14 @@ def rank_candidates(
             exact = distance_km(case_lat, case_lon, lat, lon)
             measured = by_lon[lon] = (exact, round(exact, 1))
         # The cheap, most selective gates first: this loop runs for every caregiver of the pool.
-        if measured[0] > c.max_distance_km or not c.active or c.opted_out:
+        # A person the police certificate excludes is never sent to anyone, child or relative.
+        if measured[0] > c.max_distance_km or not c.active or c.opted_out or c.police_certificate_excluded:
             continue
         if child_job:
             if age is not None and not (c.min_age <= age <= c.max_age):
                 continue
             certificate = c.police_certificate_date
-            if certificate is None or certificate <= certificate_cutoff or c.police_certificate_excluded:
+            if certificate is None or certificate <= certificate_cutoff:
                 continue
         elif not c.eldercare:
             continue
@@ -329,12 +330,12 @@ def load_candidates(
 
     # Core columns, not ORM entities: no identity map, no per-row ORM bookkeeping for 10,000 rows.
     table = Caregiver.__table__.c
-    static_gates = [table.active.is_(True), table.opted_out.is_(False)]
+    static_gates = [table.active.is_(True), table.opted_out.is_(False), table.police_certificate_excluded.is_(False)]
     if needs.care_type == CareType.ELDERCARE:
         static_gates.append(table.eldercare.is_(True))
     else:
         cutoff = years_before(now.astimezone(BERLIN).date(), POLICE_CERTIFICATE_YEARS)
-        static_gates += [table.police_certificate_date > cutoff, table.police_certificate_excluded.is_(False)]
+        static_gates.append(table.police_certificate_date > cutoff)
         if needs.child_age is not None:
             static_gates += [table.min_age <= needs.child_age, table.max_age >= needs.child_age]
     rows = session.execute(

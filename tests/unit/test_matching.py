@@ -136,6 +136,14 @@ def test_eldercare_needs_eldercare_but_neither_child_ages_nor_a_police_certifica
     assert ranked_ids(needs(care_type="eldercare", child_age=None), pool) == [1]
 
 
+def test_a_person_the_police_certificate_excludes_is_never_offered_eldercare_either() -> None:
+    pool = [
+        candidate(1, eldercare=True, police_certificate_excluded=True),
+        candidate(2, eldercare=True),
+    ]
+    assert ranked_ids(needs(care_type="eldercare", child_age=None), pool) == [2]
+
+
 def test_unavailability_counts_every_berlin_day_the_window_touches() -> None:
     # 22:00–02:00 Berlin touches 23 and 24 November; a holiday starting on the 24th blocks her.
     night = needs(window_start=berlin(2026, 11, 23, 22, 0), window_end=berlin(2026, 11, 24, 2, 0))
