@@ -39,6 +39,27 @@ class Settings:
     audio_base_url: str | None = None
     #: The token webhooks are signed with in simulator mode (generated per instance folder).
     simulator_auth_token: str | None = field(default=None, repr=False)
+    #: DISPATCH_WAVE_SIZE: how many caregivers each wave of SMS offers goes to (the best-ranked first).
+    dispatch_wave_size: int = 3
+    #: DISPATCH_WAIT_NOW_MINUTES: minutes to wait for a yes before the next wave, urgency "now".
+    dispatch_wait_now_minutes: int = 5
+    #: DISPATCH_WAIT_TODAY_MINUTES: the same for urgency "today" (also used when the urgency is unknown).
+    dispatch_wait_today_minutes: int = 15
+    #: DISPATCH_WAIT_TOMORROW_MINUTES: the same for urgency "tomorrow".
+    dispatch_wait_tomorrow_minutes: int = 60
+    #: DISPATCH_WAIT_LATER_MINUTES: the same for urgency "later".
+    dispatch_wait_later_minutes: int = 120
+    #: DISPATCH_DEADLINE_NOW_MINUTES: minutes after the start of a dispatch for urgency "now" at which the
+    #: coordinators on duty are told by SMS that the case is still unfilled (the waves go on).
+    dispatch_deadline_now_minutes: int = 60
+    #: DISPATCH_DEADLINE_TODAY_MINUTES: the same for urgency "today" (also used when the urgency is unknown).
+    dispatch_deadline_today_minutes: int = 180
+    #: DISPATCH_DEADLINE_TOMORROW_MINUTES: the same for urgency "tomorrow".
+    dispatch_deadline_tomorrow_minutes: int = 720
+    #: DISPATCH_DEADLINE_LATER_MINUTES: the same for urgency "later".
+    dispatch_deadline_later_minutes: int = 1440
+    #: BILLING_UNIT_MINUTES: care is billed per started unit of this many minutes (60: per started hour).
+    billing_unit_minutes: int = 60
 
     @property
     def simulator_mode(self) -> bool:
@@ -94,7 +115,19 @@ def load_settings(environ: Mapping[str, str] | None = None, *, instance_path: st
         voice_en=get("VOICE_EN") or "Polly.Amy",
         language_en=get("LANGUAGE_EN") or "en-GB",
         audio_base_url=get("AUDIO_BASE_URL"),
+        dispatch_wave_size=get_int("DISPATCH_WAVE_SIZE", 3),
+        dispatch_wait_now_minutes=get_int("DISPATCH_WAIT_NOW_MINUTES", 5),
+        dispatch_wait_today_minutes=get_int("DISPATCH_WAIT_TODAY_MINUTES", 15),
+        dispatch_wait_tomorrow_minutes=get_int("DISPATCH_WAIT_TOMORROW_MINUTES", 60),
+        dispatch_wait_later_minutes=get_int("DISPATCH_WAIT_LATER_MINUTES", 120),
+        dispatch_deadline_now_minutes=get_int("DISPATCH_DEADLINE_NOW_MINUTES", 60),
+        dispatch_deadline_today_minutes=get_int("DISPATCH_DEADLINE_TODAY_MINUTES", 180),
+        dispatch_deadline_tomorrow_minutes=get_int("DISPATCH_DEADLINE_TOMORROW_MINUTES", 720),
+        dispatch_deadline_later_minutes=get_int("DISPATCH_DEADLINE_LATER_MINUTES", 1440),
+        billing_unit_minutes=get_int("BILLING_UNIT_MINUTES", 60),
     )
+    if settings.billing_unit_minutes <= 0:
+        raise ValueError("BILLING_UNIT_MINUTES must be a positive number of minutes")
     if settings.simulator_mode:
         settings = replace(settings, simulator_auth_token=_local_token(instance))
     return settings

@@ -6,6 +6,7 @@ call twice for the same Twilio delivery (the timeline event keys make repeats no
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,12 +16,18 @@ from sqlalchemy.orm import Session
 from cases.service import case_fields, record_event
 from core.database import insert_ignore
 from core.phones import is_mobile
+from dispatch.matching import NoPostcode, find_ranked_candidates
+from dispatch.offers import DispatchError, start_dispatch
 from dispatch.outbox import enqueue_sms
+from dispatch.policy import DispatchPolicy
+from geo.postcodes import PostcodeKind, lookup_postcode
 from ivr.summary import describe_case
-from models import Case, CoordinatorLeg, LegState
+from models import CallerType, Case, CoordinatorLeg, LegState, Urgency
 from models.call import LEG_ORDER
 from roster.queries import find_on_duty
 from routing.dialplan import OnDuty, Stage, StageKind, build_dial_plan, is_reached, next_stage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -129,8 +136,19 @@ def record_dial_result(
     return DialResult(reached=reached, coordinator=case.coordinator if reached else None)
 
 
-def start_voicemail(session: Session, *, case: Case, now: datetime, after_hours: bool = False) -> int:
-    """Flag the case for a call-back and alert the coordinators on duty by SMS; return alerts queued."""
+def start_voicemail(
+    session: Session,
+    *,
+    case: Case,
+    now: datetime,
+    after_hours: bool = False,
+    dispatch_policy: DispatchPolicy | None = None,
+) -> int:
+    """Flag the case for a call-back and alert the coordinators on duty by SMS; return alerts queued.
+
+    An urgent case (now or today) with a region postcode is then offered to caregivers at once
+    (`auto_dispatch`), with `dispatch_policy` or the default one.
+    """
     case.dial_stage = StageKind.VOICEMAIL.value
     case.needs_callback = True
     if after_hours:
@@ -148,7 +166,36 @@ def start_voicemail(session: Session, *, case: Case, now: datetime, after_hours:
                     dedupe_key=f"voicemail-alert:{case.id}:{phone}", now=now, case_id=case.id)
     record_event(session, case, key="voicemail-alert", kind="coordinators_alerted", now=now,
                  detail={"recipients": recipients})
+    auto_dispatch(session, case=case, now=now, policy=dispatch_policy or DispatchPolicy())
     return len(recipients)
+
+
+def auto_dispatch(session: Session, *, case: Case, now: datetime, policy: DispatchPolicy) -> bool:
+    """Start offering an urgent case (now/today, region postcode) to caregivers; never raise on the call path."""
+    if case.urgency not in (Urgency.NOW, Urgency.TODAY) or case.caller_type not in (None, CallerType.PARENT):
+        return False
+    if not case.postcode or lookup_postcode(case.postcode).kind is not PostcodeKind.REGION:
+        return False
+    try:
+        with session.begin_nested():  # a failure undoes the dispatch only, never the voicemail
+            if not find_ranked_candidates(session, case=case, now=now):
+                # The voicemail alert already asks for a call-back; a second "unfilled" SMS adds nothing.
+                record_event(session, case, key="auto-dispatch", kind="auto_dispatch_skipped", now=now,
+                             detail={"reason": "no candidates"})
+                return False
+            dispatch = start_dispatch(session, case=case, now=now, started_by="auto", policy=policy)
+    except (NoPostcode, DispatchError) as exc:
+        record_event(session, case, key="auto-dispatch", kind="auto_dispatch_refused", now=now,
+                     detail={"reason": str(exc)[:200]})
+        return False
+    except Exception as exc:  # the caller is on the line: log it, leave the case to the coordinators
+        log.exception("case %s: automatic dispatch failed", case.id)
+        record_event(session, case, key="auto-dispatch", kind="auto_dispatch_failed", now=now,
+                     detail={"error": type(exc).__name__})
+        return False
+    record_event(session, case, key="auto-dispatch", kind="auto_dispatch_started", now=now,
+                 detail={"dispatch": dispatch.id})
+    return True
 
 
 def voicemail_alert_text(case: Case) -> str:

@@ -16,6 +16,8 @@ from datetime import datetime
 
 from core.container import Services
 from dispatch.outbox import DeliveryReport, deliver_due_messages
+from dispatch.policy import DispatchPolicy
+from dispatch.waves import WaveReport, handle_undeliverable_offers, run_due_dispatch_work
 from models.outbox import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -62,8 +64,22 @@ def deliver_outbox_job(services: Services, now: datetime) -> DeliveryReport:
     )
 
 
+def dispatch_waves_job(services: Services, now: datetime) -> WaveReport:
+    """Send the offer waves that are due; alert the coordinators on exhausted or overdue dispatches."""
+    return run_due_dispatch_work(
+        services.database, now=now, policy=DispatchPolicy.from_settings(services.settings)
+    )
+
+
+def undeliverable_offers_job(services: Services, now: datetime) -> WaveReport:
+    """Replace offers whose SMS could not be delivered by an offer to the next candidate."""
+    return handle_undeliverable_offers(
+        services.database, now=now, policy=DispatchPolicy.from_settings(services.settings)
+    )
+
+
 #: Run in this order on every tick. Other packages' jobs are appended here.
-TICK_JOBS: list[Job] = [deliver_outbox_job]
+TICK_JOBS: list[Job] = [deliver_outbox_job, dispatch_waves_job, undeliverable_offers_job]
 
 
 def tick_job(services: Services, *, jobs: Sequence[Job] | None = None, name: str | None = None) -> TickReport:

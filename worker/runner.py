@@ -1,4 +1,14 @@
-"""Run the worker: the tick on an APScheduler interval, in the foreground, until SIGINT/SIGTERM."""
+"""Run the worker: the tick on an APScheduler interval, in the foreground, until SIGINT/SIGTERM.
+
+Only one worker acts at a time. On PostgreSQL each worker process opens one dedicated connection
+and tries `pg_try_advisory_lock(WORKER_LOCK_KEY)` on it before every tick: the holder runs the tick
+jobs, any other worker skips them and tries again on the next tick. The lock is a session-level
+lock, so it lives exactly as long as that connection: when the holding process dies (or loses its
+connection), PostgreSQL releases the lock and a waiting worker takes over within one tick. Every
+tick the holder also checks that its connection still holds the lock, so a dropped connection is
+noticed. On SQLite (one machine, `make run`) no lock is taken: the jobs claim every row with
+conditional UPDATEs anyway, so two workers would still never act twice on one item.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +20,115 @@ from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy import Connection, Engine, text
 
 from core.container import current_services
+from core.database import Database
 from worker.jobs import TickReport, tick_job
 
 log = logging.getLogger(__name__)
+
+#: The advisory lock key of the worker ("Fluxx" in ASCII); any other fixed bigint would do.
+WORKER_LOCK_KEY = 0x466C757878
+
+
+class WorkerLock:
+    """No lock (SQLite, or a database without a URL of its own): this worker always runs the jobs."""
+
+    def acquire(self) -> bool:
+        """Return True when this worker may run the tick jobs now."""
+        return True
+
+    def release(self) -> None:
+        """Give the lock up (nothing to do)."""
+
+
+class PostgresAdvisoryLock(WorkerLock):
+    """A session-level advisory lock held on a dedicated connection for the life of the process."""
+
+    def __init__(self, engine: Engine, key: int = WORKER_LOCK_KEY) -> None:
+        """Prepare the lock; no connection is opened before the first acquire()."""
+        self.engine = engine
+        self.key = key
+        self._connection: Connection | None = None
+
+    @property
+    def held(self) -> bool:
+        """Return True while this object believes it holds the lock."""
+        return self._connection is not None
+
+    def acquire(self) -> bool:
+        """Return True when this process holds the lock (taking it if it is free)."""
+        try:
+            if self._connection is not None:
+                if self._still_held(self._connection):
+                    return True
+                log.warning("worker lock lost (connection dropped); trying to take it again")
+                self._discard()
+            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                got = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}))
+            except Exception:
+                connection.invalidate()
+                connection.close()
+                raise
+            if not got:
+                connection.close()  # the lock was not taken on it, so it may go back to the pool
+                return False
+            self._connection = connection
+            log.info("worker lock taken: this worker runs the tick jobs")
+            return True
+        except Exception:
+            log.exception("worker lock: database unavailable")
+            self._discard()
+            return False
+
+    def release(self) -> None:
+        """Give the lock up by closing its connection for good (never returned to the pool holding it)."""
+        self._discard()
+
+    def _still_held(self, connection: Connection) -> bool:
+        try:
+            return bool(
+                connection.scalar(
+                    text(
+                        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                        "AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = :key)"
+                    ),
+                    {"key": self.key},
+                )
+            )
+        except Exception:
+            return False
+
+    def _discard(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.invalidate()  # closes the DBAPI connection: PostgreSQL releases the lock
+            connection.close()
+        except Exception:  # pragma: no cover - closing a broken connection
+            log.debug("worker lock: closing the connection failed", exc_info=True)
+
+
+def worker_lock_for(database: Database) -> WorkerLock:
+    """Return the lock that keeps two workers on this database from ticking at once."""
+    if database.url is not None and database.url.startswith("postgresql"):
+        return PostgresAdvisoryLock(database.engine)
+    return WorkerLock()
 
 
 def run_worker(app: Flask, *, interval_seconds: float = 2.0, once: bool = False) -> TickReport | None:
     """Tick once (`once=True`, returns its report) or every `interval_seconds` until stopped."""
     if interval_seconds <= 0:
         raise ValueError("interval_seconds must be positive")
+    lock = worker_lock_for(app.extensions["fluxx"].database)
     if once:
-        return _tick(app)
+        try:
+            return _tick(app, lock)
+        finally:
+            lock.release()
 
     # The job store lives in this process's memory: the database, not the scheduler, holds the due work.
     scheduler = BlockingScheduler(timezone=UTC)
@@ -31,7 +137,7 @@ def run_worker(app: Flask, *, interval_seconds: float = 2.0, once: bool = False)
     def tick() -> None:
         with ticking:
             try:
-                _tick(app)
+                _tick(app, lock)
             except Exception:  # keep ticking; the next run may find the database back
                 log.exception("worker tick failed")
 
@@ -62,11 +168,16 @@ def run_worker(app: Flask, *, interval_seconds: float = 2.0, once: bool = False)
             signal.signal(signum, handler)
         with ticking:  # let a running tick finish its unit of work
             pass
+        lock.release()
     log.info("worker stopped")
     return None
 
 
-def _tick(app: Flask) -> TickReport:
-    """Run one tick inside the app's context."""
+def _tick(app: Flask, lock: WorkerLock | None = None) -> TickReport:
+    """Run one tick inside the app's context, when this worker holds the lock (else an empty report)."""
     with app.app_context():
-        return tick_job(current_services())
+        services = current_services()
+        if lock is not None and not lock.acquire():
+            log.debug("another worker holds the lock; this one stands by")
+            return TickReport(worker="standby", now=services.clock.now())
+        return tick_job(services)

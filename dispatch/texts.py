@@ -1,0 +1,243 @@
+"""The SMS about a job (offer, details for the winner, "already taken", withdrawal, parent, coordinators).
+
+The wording lives in dispatch/texts/de.toml and en.toml, which the coordination office can edit;
+this module fills them in. Every message must fit into MAX_SEGMENTS SMS segments: free text typed
+by a person (the parent's name, the address) is first made GSM-7 safe where a close letter exists
+("Ş" -> "S", typographic dashes and quotes -> ASCII), and shortened with "..." when it still does
+not fit. Family names and phone numbers never appear in an offer.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import tomllib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from core.clock import BERLIN
+from core.errors import HotlineError
+
+LANGUAGES = ("de", "en")
+TEXTS_DIR = Path(__file__).resolve().parent / "texts"
+MAX_SEGMENTS = 2
+
+#: GSM 03.38 basic character set (one septet each) and its extension table (two septets each).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+_ASCII_LOOKALIKES = {
+    "–": "-",
+    "—": "-",
+    "‐": "-",
+    "‑": "-",
+    "−": "-",
+    "„": '"',
+    "“": '"',
+    "”": '"',
+    "«": '"',
+    "»": '"',
+    "‚": "'",
+    "‘": "'",
+    "’": "'",
+    "´": "'",
+    "`": "'",
+    "…": "...",
+    "\u00a0": " ",
+    "\u202f": " ",
+    "ł": "l",
+    "Ł": "L",
+    "ı": "i",
+    "đ": "d",
+    "Đ": "D",
+    "œ": "oe",
+    "Œ": "OE",
+}
+#: A care start this close to now is "now" for the caregiver.
+SOON = timedelta(minutes=15)
+
+
+class TextError(HotlineError):
+    """A job text is missing, or cannot be made to fit into the allowed SMS segments."""
+
+
+def sms_segments(text: str) -> int:
+    """Return how many SMS segments a text needs (GSM-7: 160, or 153 each; UCS-2: 70, or 67 each)."""
+    septets = gsm7_septets(text)
+    if septets is not None:
+        return 1 if septets <= 160 else math.ceil(septets / 153)
+    units = len(text.encode("utf-16-le")) // 2
+    return 1 if units <= 70 else math.ceil(units / 67)
+
+
+def gsm7_septets(text: str) -> int | None:
+    """Return the septets a text takes in GSM-7, or None when it needs UCS-2."""
+    count = 0
+    for ch in text:
+        if ch in GSM7_BASIC:
+            count += 1
+        elif ch in GSM7_EXTENSION:
+            count += 2
+        else:
+            return None
+    return count
+
+
+def gsm_safe(text: str) -> str:
+    """Replace characters outside GSM-7 by a close GSM-7 spelling where one exists."""
+    out = []
+    for ch in text:
+        if ch in GSM7_BASIC or ch in GSM7_EXTENSION:
+            out.append(ch)
+        elif ch in _ASCII_LOOKALIKES:
+            out.append(_ASCII_LOOKALIKES[ch])
+        else:
+            base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+            out.append(base if base and all(c in GSM7_BASIC for c in base) else ch)
+    return "".join(out)
+
+
+@functools.cache
+def load_job_texts(language: str) -> Mapping[str, Any]:
+    """Return the job texts of a language (dispatch/texts/<language>.toml)."""
+    if language not in LANGUAGES:
+        raise TextError(f"no SMS texts in {language!r}; known: {', '.join(LANGUAGES)}")
+    return tomllib.loads((TEXTS_DIR / f"{language}.toml").read_text(encoding="utf-8"))
+
+
+def job_text(
+    key: str,
+    *,
+    language: str,
+    shrink: Sequence[str] = (),
+    max_segments: int = MAX_SEGMENTS,
+    **params: object,
+) -> str:
+    """Return the text `key` filled in, shortening the `shrink` params (in order) until it fits."""
+    template = _lookup(load_job_texts(language if language in LANGUAGES else "de"), key)
+    values = {name: str(value) for name, value in params.items()}
+    for name in shrink:
+        values[name] = gsm_safe(values[name])
+    text = template.format_map(values)
+    if sms_segments(text) <= max_segments:
+        return text
+    for name in shrink:
+        full = values[name]
+        # The longest prefix of this field with which the message fits (binary search).
+        lo, hi = 0, len(full)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            values[name] = _cut(full, mid)
+            if sms_segments(template.format_map(values)) <= max_segments:
+                lo = mid
+            else:
+                hi = mid - 1
+        values[name] = _cut(full, lo)
+        text = template.format_map(values)
+        if sms_segments(text) <= max_segments:
+            return text
+    raise TextError(f"SMS text {key!r} ({language}) does not fit into {max_segments} segments")
+
+
+def word(key: str, *, language: str, **params: object) -> str:
+    """Return a small word or phrase from the texts' tables (e.g. "when.today_at")."""
+    return job_text(key, language=language, max_segments=99, **params)
+
+
+def _cut(text: str, length: int) -> str:
+    if length >= len(text):
+        return text
+    return (text[:length].rstrip(" ,;.-") + "...") if length > 0 else "..."
+
+
+def _lookup(texts: Mapping[str, Any], key: str) -> str:
+    node: Any = texts
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            raise TextError(f"no SMS text {key!r}")
+        node = node[part]
+    if not isinstance(node, str):
+        raise TextError(f"SMS text {key!r} is not a string")
+    return node
+
+
+# --- Pieces of an offer ------------------------------------------------------------------------
+
+
+def describe_who(
+    *,
+    care_type: str | None,
+    children: int | None,
+    child_age: int | None,
+    care_level: int | None,
+    language: str,
+) -> str:
+    """Return whom the care is for, without names: "Kind 3 J.", "2 Kinder, jüngstes 3 J.", "Angehörige, Pflegegrad 2"."""
+    if care_type == "eldercare":
+        if care_level:
+            return word("who.eldercare_level", language=language, level=care_level)
+        return word("who.eldercare", language=language)
+    age = None
+    if child_age is not None:
+        age = word("who.age_under_one" if child_age == 0 else "who.age", language=language, n=child_age)
+    if children is not None and children > 1:
+        if age is None:
+            return word("who.children", language=language, n=children)
+        return word("who.children_youngest", language=language, n=children, age=age)
+    return (
+        word("who.child", language=language)
+        if age is None
+        else word("who.child_age", language=language, age=age)
+    )
+
+
+def describe_when(
+    *, urgency: str | None, care_starts_at: datetime | None, now: datetime, language: str
+) -> str:
+    """Return when care starts, as a person in Hannover says it: "sofort", "heute ab 14:30", "am Fr 27.11. ab 08:00"."""
+    if care_starts_at is None:
+        key = urgency if urgency in ("now", "today", "tomorrow", "later") else "unknown"
+        return word(f"when.{key}", language=language)
+    if care_starts_at <= now + SOON:
+        return word("when.now", language=language)
+    start = care_starts_at.astimezone(BERLIN)
+    days = (start.date() - now.astimezone(BERLIN).date()).days
+    time = start.strftime("%H:%M")
+    if days == 0:
+        return word("when.today_at", language=language, time=time)
+    if days == 1:
+        return word("when.tomorrow_at", language=language, time=time)
+    weekdays = load_job_texts(language)["weekdays"]
+    return word(
+        "when.date_at",
+        language=language,
+        weekday=weekdays[start.weekday()],
+        date=start.strftime("%d.%m."),
+        time=time,
+    )
+
+
+def describe_duration(*, expected_hours: float | None, language: str) -> str:
+    """Return roughly how long care lasts: "ca. 4 Std.", "ca. 2,5 Std.", or that it is still open."""
+    if not expected_hours or expected_hours <= 0:
+        return word("duration.unknown", language=language)
+    hours = f"{round(expected_hours * 2) / 2:g}"
+    if language == "de":
+        hours = hours.replace(".", ",")
+    return word("duration.hours", language=language, hours=hours)
+
+
+def describe_area(*, postcode: str | None, municipality: str | None) -> str:
+    """Return the area: postcode and municipality, e.g. "30159 Hannover"."""
+    return " ".join(p for p in (postcode, municipality) if p) or "Region Hannover"
+
+
+def first_name(name: str | None) -> str | None:
+    """Return the first word of a name (a caregiver is introduced to the family by first name only)."""
+    words = (name or "").split()
+    return words[0] if words else None
