@@ -1,0 +1,1 @@
+"""Benchmarks: webhook latency against a floor, memory, dispatch, matching, time to a human (BENCHMARKS.md)."""
