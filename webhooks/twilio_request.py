@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.container import current_services
 from telephony.signature import is_valid_signature, public_url
@@ -28,6 +29,10 @@ def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:
                          request.query_string.decode("latin-1"))
         try:
             params = request.form
+        except RequestEntityTooLarge:
+            # Over MAX_CONTENT_LENGTH: say 413, as Werkzeug means it, instead of blaming the signature
+            # (the signature cannot be checked without reading the body we refuse to read).
+            raise
         except Exception:  # a body Werkzeug cannot parse is not a Twilio request
             abort(403)
         if not is_valid_signature(url, params, request.headers.get("X-Twilio-Signature"), settings.signing_tokens):
@@ -39,11 +44,13 @@ def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def param(name: str, limit: int = MAX_PARAM) -> str | None:
-    """Return a form parameter, stripped and cut to a sane length, or None when absent or empty."""
+    """Return a form parameter without NUL, stripped and cut to a sane length, or None when absent or empty."""
     value = request.form.get(name)
     if value is None:
         return None
-    value = value.strip()[:limit]
+    # PostgreSQL text cannot hold NUL: one in a CallSid failed the unit of work, and the caller heard
+    # the fallback instead of the menu. Twilio never sends NUL, so dropping it loses nothing.
+    value = value.replace("\x00", "").strip()[:limit]
     return value or None
 
 
