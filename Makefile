@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 TWILIO_CLI_CORE := 9.0.0
 SPEC := .cache/twilio_api_v2010.json
+AXE_CORE := 4.14.1
+AXE := .cache/axe-core-$(AXE_CORE).min.js
 PORT ?= 5000
 
-.PHONY: help run test lint fmt bench twilio-spec clean
+.PHONY: help run test lint fmt bench twilio-spec browser-assets clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,7 +23,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)  ## start the hotline locally: SQLite, simulator mode, demo data when empty
 	PORT=$(PORT) BIN=$(BIN) bin/run-local
 
-test: $(STAMP) twilio-spec  ## run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set)
+test: $(STAMP) twilio-spec browser-assets  ## run the whole test suite, browser tests included (PostgreSQL too when TEST_DATABASE_URL is set)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -41,6 +43,17 @@ $(SPEC):
 	  mv package/src/services/twilio-api/twilio_api_v2010.json twilio_api_v2010.json && \
 	  rm -rf package twilio-cli-core-$(TWILIO_CLI_CORE).tgz; \
 	else echo "npm not found: the tests that check REST requests against Twilio's API description will be skipped"; fi
+
+browser-assets: $(AXE)  ## fetch axe-core (npm package) for the browser tests' accessibility check
+
+$(AXE):
+	@mkdir -p .cache
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd .cache && npm pack --silent axe-core@$(AXE_CORE) >/dev/null && \
+	  tar -xzf axe-core-$(AXE_CORE).tgz package/axe.min.js && \
+	  mv package/axe.min.js axe-core-$(AXE_CORE).min.js && \
+	  rm -rf package axe-core-$(AXE_CORE).tgz; \
+	else echo "npm not found: the accessibility check in the browser tests will be skipped"; fi
 
 clean:  ## remove the virtual environment, caches and the local database
 	rm -rf $(VENV) .cache instance .pytest_cache .ruff_cache

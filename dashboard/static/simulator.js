@@ -28,8 +28,9 @@
     b.textContent = who + ": ";
     li.appendChild(b);
     li.appendChild(document.createTextNode(text));
-    $("sim-log").appendChild(li);
-    li.scrollIntoView({ block: "nearest" });
+    var list = $("sim-log");
+    list.appendChild(li);
+    list.scrollTop = list.scrollHeight;  // only the log scrolls, never the page
   }
 
   // --- Talking to the app -------------------------------------------------------------------
@@ -193,6 +194,7 @@
       clearTimeout(timer);
       unregister();
       setState("busy");
+      $("sim-digits").textContent = "";
       settle(digits);
     }
     var unregister = call.onCancel(function () { done(); });
@@ -258,8 +260,10 @@
     setState("ringing");
     var box = $("sim-ring");
     box.textContent = "";
-    coordStatus(T.ringing + " " + numbers.map(function (n) { return n.textContent.trim(); }).join(", "));
-    log(T.hotline, T.ringing + " " + numbers.map(function (n) { return n.textContent.trim(); }).join(", "), "sim-ringing");
+    var ringing = T.ringing + " " + numbers.map(function (n) { return n.textContent.trim(); }).join(", ");
+    coordStatus(ringing);
+    status(ringing);
+    log(T.hotline, ringing, "sim-ringing");
     return new Promise(function (resolve) {
       var left = seconds, ticker = null, unregister = function () {};
       var finish = function (choice) {
@@ -518,6 +522,8 @@
     card.appendChild(form);
     var list = document.createElement("ol");
     list.className = "sim-messages";
+    list.tabIndex = 0;  // it scrolls when long: keyboard users must reach it
+    list.setAttribute("aria-label", T.messages_of + " " + phone.number);
     card.appendChild(list);
     return card;
   }

@@ -124,15 +124,66 @@ def _reset_postgres_schema(drop_only: bool = False) -> None:
     engine.dispose()
 
 
+class LiveApps:
+    """Starts one live app per database backend on first use, and stops them all at the end."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        """Prepare an empty set of running apps."""
+        self.tmp_path_factory = tmp_path_factory
+        self.running: dict[str, LiveApp] = {}
+        self.stops: list[Any] = []
+
+    def get(self, backend: str) -> LiveApp:
+        """Return the app on a backend, starting it the first time."""
+        if backend not in self.running:
+            live, stop = _start(backend, self.tmp_path_factory.mktemp(f"browser-{backend}"))
+            self.running[backend] = live
+            self.stops.append(stop)
+        return self.running[backend]
+
+    def close(self) -> None:
+        """Stop every app and its worker."""
+        for stop in reversed(self.stops):
+            stop()
+
+
+@pytest.fixture(scope="session")
+def live_apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApps]:
+    """The live apps of this test session, one per backend."""
+    apps = LiveApps(tmp_path_factory)
+    yield apps
+    apps.close()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def live_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+def live_app(request: pytest.FixtureRequest, live_apps: LiveApps) -> LiveApp:
+    """The running app on each backend (the stories run on SQLite, and on PostgreSQL when configured)."""
+    return live_apps.get(request.param)
+
+
+@pytest.fixture(scope="session")
+def live_sqlite(live_apps: LiveApps) -> LiveApp:
+    """The running app on SQLite (for checks of the pages, which do not depend on the database)."""
+    return live_apps.get("sqlite")
+
+
+@pytest.fixture(scope="session")
+def lead_state(browser: Any, live_sqlite: LiveApp) -> dict[str, Any]:
+    """Cookies of a signed-in lead on the SQLite app, so page checks need not sign in each time."""
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    sign_in(page, live_sqlite)
+    state = ctx.storage_state()
+    ctx.close()
+    return state
+
+
+def _start(backend: str, tmp: Path) -> tuple[LiveApp, Any]:
     """Run the app and its worker in background threads on a migrated database with the demo data."""
     from accounts import create_user
     from app import create_app
     from worker.jobs import tick_job
 
-    backend = request.param
-    tmp = tmp_path_factory.mktemp(f"browser-{backend}")
     if backend == "postgresql":
         _reset_postgres_schema()
     url = _database_url(backend, tmp)
@@ -156,11 +207,9 @@ def live_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
     # The first run, as `make run` does it: roster, caregivers and a lead whose login is printed.
     output = app.test_cli_runner().invoke(args=["demo", "load"]).output
-    lead = (
-        re.search(r"Benutzername / user:\s+(\S+)", output),
-        re.search(r"Passwort / password:\s+(\S+)", output),
-    )
-    assert lead[0] and lead[1], output
+    username = re.search(r"Benutzername / user:\s+(\S+)", output)
+    password = re.search(r"Passwort / password:\s+(\S+)", output)
+    assert username and password, output
     services = app.extensions["fluxx"]
     with services.database.unit_of_work() as s:
         create_user(
@@ -173,29 +222,22 @@ def live_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         )
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, name="browser-test-app", daemon=True)
+    serving = threading.Thread(target=server.serve_forever, name=f"browser-app-{backend}", daemon=True)
     serving.start()
-    stop = threading.Event()
-
-    def work() -> None:
-        while not stop.wait(0.5):
-            tick_job(services, name="browser-test-worker")
-
+    halt = threading.Event()
     quiet = logging.getLogger("worker.jobs")  # one line per tick would bury a failing test's log
     level = quiet.level
     quiet.setLevel(logging.WARNING)
-    worker = threading.Thread(target=work, name="browser-test-worker", daemon=True)
+
+    def work() -> None:
+        while not halt.wait(0.5):
+            tick_job(services, name=f"browser-test-worker-{backend}")
+
+    worker = threading.Thread(target=work, name=f"browser-worker-{backend}", daemon=True)
     worker.start()
-    try:
-        yield LiveApp(
-            url=f"http://127.0.0.1:{server.server_port}",
-            app=app,
-            lead=(lead[0].group(1), lead[1].group(1)),
-            coordinator=(COORDINATOR[0], COORDINATOR[2]),
-            backend=backend,
-        )
-    finally:
-        stop.set()
+
+    def stop() -> None:
+        halt.set()
         worker.join(timeout=5)
         quiet.setLevel(level)
         server.shutdown()
@@ -203,6 +245,15 @@ def live_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         database.engine.dispose()
         if backend == "postgresql":
             _reset_postgres_schema(drop_only=True)
+
+    live = LiveApp(
+        url=f"http://127.0.0.1:{server.server_port}",
+        app=app,
+        lead=(username.group(1), password.group(1)),
+        coordinator=(COORDINATOR[0], COORDINATOR[2]),
+        backend=backend,
+    )
+    return live, stop
 
 
 def sign_in(page: Any, live: LiveApp, who: tuple[str, str] | None = None) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,8 @@ from tests.browser.conftest import LiveApp, sign_in
 pytestmark = pytest.mark.browser
 
 MENU = ["1", "1", "1", "3#", "30159", "1", "1"]  # care, child, one child, aged 3, postcode, now, regular care
+#: `UPDATE_SCREENSHOTS=1 python -m pytest -m browser tests/browser/test_simulator.py` renews it.
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "simulator.png"
 
 
 def open_simulator(page: Any, live: LiveApp) -> None:
@@ -42,6 +46,10 @@ def call_and_reach_a_coordinator(page: Any, live: LiveApp, caller: str) -> str:
     number = ring.get_attribute("data-answer")
     ring.click()
     expect(page.locator("#sim-summary")).to_contain_text("3 0 1 5 9")  # the screening reads the postcode
+    if os.environ.get("UPDATE_SCREENSHOTS") and live.backend == "sqlite":
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SCREENSHOT))  # the README's picture: a call at the coordinator's screening
     page.get_by_role("button", name="1 drücken (annehmen)").click()
     expect(page.locator("#sim-coord-status")).to_contain_text("Verbunden")
     page.get_by_role("button", name="Gespräch beenden").click()
@@ -50,8 +58,9 @@ def call_and_reach_a_coordinator(page: Any, live: LiveApp, caller: str) -> str:
 
 
 def accept_an_offer(page: Any) -> Any:
-    """Wait for an offer SMS on a caregiver's phone and answer it with JA <code>; return that phone."""
-    first = page.locator(".sim-phone-card", has=page.locator("button[data-reply^='JA ']")).first
+    """Wait for a new offer SMS on a caregiver's phone and answer it with JA <code>; return that phone."""
+    newest_is_offer = page.locator(".sim-messages > li:first-child", has_text="Antworten Sie JA")
+    first = page.locator(".sim-phone-card", has=newest_is_offer).first
     first.wait_for()
     number = first.get_attribute("data-number")
     phone = page.locator(f".sim-phone-card[data-number='{number}']")  # pinned: cards reorder as SMS arrive
