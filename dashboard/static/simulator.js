@@ -267,6 +267,7 @@
     return new Promise(function (resolve) {
       var left = seconds, ticker = null, unregister = function () {};
       var finish = function (choice) {
+        setState("busy");
         clearInterval(ticker);
         unregister();
         box.textContent = "";
@@ -398,6 +399,7 @@
 
   // The mailbox "hears" the screening without pressing anything.
   function speakAll(gatherNode) {
+    setState("speaking");
     var chain = Promise.resolve();
     (gatherNode ? children(gatherNode) : []).forEach(function (p) {
       chain = chain.then(function () { return speak(p, $("sim-summary"), T.screening); });

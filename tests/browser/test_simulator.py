@@ -128,3 +128,35 @@ def test_the_relay_forwards_only_webhooks(page: Any, live_app: LiveApp) -> None:
     assert relay("https://elsewhere.example.org/voice/fallback").status == 400
     assert relay("/voice/fallback", headers={}).status == 400  # no CSRF token
     assert re.search(r"<Response", relay("/voice/fallback").json()["body"])
+
+
+def test_mailboxes_and_nobody_answering_end_in_the_voicemail(page: Any, live_sqlite: LiveApp) -> None:
+    caller = "+4915112340002"
+    sign_in(page, live_sqlite)
+    open_simulator(page, live_sqlite)
+    page.get_by_label("Ihre Nummer (Anrufer/in)").fill(caller)
+    page.get_by_role("button", name="Hotline anrufen").click()
+    answer(page, "0")  # a person now
+    page.get_by_role(
+        "button", name=re.compile("^Mailbox nimmt ab")
+    ).first.click()  # her mailbox cannot take it
+    state = page.locator("#simulator")
+    for _ in range(200):  # ring out the backup and the office line; skip the prompts in between
+        current = state.get_attribute("data-state")
+        if current == "record":
+            break
+        if current == "ringing" and page.locator("#sim-nobody").count():
+            page.locator("#sim-nobody").click()
+        elif current == "speaking":
+            page.get_by_role("button", name="Stille (nichts drücken)").click()
+        page.wait_for_timeout(50)
+    page.get_by_label("Ihre Nachricht (wird nur simuliert, nicht aufgenommen)").fill(
+        "Bitte rufen Sie zurück, Maria"
+    )
+    page.get_by_role("button", name="Nachricht beenden (#)").click()
+    page.wait_for_selector("#simulator[data-state=ended]")
+    expect(page.locator("#sim-log")).to_contain_text("Nachricht hinterlassen")
+    expect(page.locator("#sim-log")).to_contain_text("Die Mailbox hat abgenommen.")
+    expect(page.locator("#sim-log")).to_contain_text("Nicht angenommen")
+    case = case_of(live_sqlite, caller)
+    assert case.needs_callback and case.voicemail_sid
