@@ -48,7 +48,7 @@ def test_the_list_shows_state_and_checks(as_coordinator: Any, marta: Caregiver, 
     assert "Marta Kowalski" in html and "Inge Brockmann" in html
     assert "abgemeldet (STOP)" in html
     assert "läuft bald ab" in html and "bis 10.12.2026" in html
-    assert 'class="responsive"' in html and 'data-label="Führungszeugnis"' in html
+    assert 'class="responsive caregiver-table"' in html and 'data-label="Führungszeugnis"' in html
 
 
 @pytest.mark.parametrize("query,shown,hidden", [
