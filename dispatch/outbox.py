@@ -28,6 +28,13 @@ The row then stays `sending` until its lease expires. Such a row is never resent
 - A found SID that already belongs to another outbox row is ambiguous (the same text went to the
   same number twice); the row is marked failed for a human rather than guessed.
 
+Calls. A row with channel "call" is an outbound call to `to_number` that runs the TwiML at
+`twiml_url` (e.g. "call back": ring the coordinator, then connect her to the parent). It is placed
+with the gateway's `place_call`, claimed and recorded like an SMS, with two differences: nobody can
+look a call up afterwards, so a call left `sending` by a crash is marked failed (never rung twice
+blindly), and a call is tried at most MAX_CALL_ATTEMPTS times, because a call back that comes
+many minutes late helps nobody. Its status callback is `twiml_url + "/status"`.
+
 Recording uses the claim token (`status = sending AND lease_until = <my lease>`), so a worker that
 lost its lease never overwrites another's result; a success is always recorded when the row has
 no provider SID yet, because the SMS did go out.
@@ -65,6 +72,8 @@ BACKOFF = (
 MAX_BACKOFF = timedelta(hours=1)
 #: After this many transient failures a message is given up (failed).
 MAX_ATTEMPTS = 8
+#: A call is worth placing only soon after it was asked for: give up after this many tries.
+MAX_CALL_ATTEMPTS = 3
 #: Allowance for the difference between our clock and the provider's when looking messages up.
 CLOCK_SKEW = timedelta(minutes=1)
 
@@ -123,6 +132,13 @@ class _Claim:
     attempts: int
     lease_until: datetime
     created_at: datetime
+    channel: str = "sms"
+    twiml_url: str | None = None
+
+    @property
+    def is_call(self) -> bool:
+        """Return True for an outbound call rather than an SMS."""
+        return self.channel == "call"
 
 
 def enqueue_sms(
@@ -157,6 +173,42 @@ def enqueue_sms(
     )
     message = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).one()
     return message
+
+
+def enqueue_call(
+    session: Session,
+    *,
+    to: str,
+    twiml_url: str,
+    purpose: str,
+    dedupe_key: str,
+    now: datetime,
+    case_id: int | None = None,
+    from_number: str | None = None,
+    note: str = "",
+) -> OutboxMessage:
+    """Queue one outbound call running the TwiML at `twiml_url`, once per dedupe_key. Flushes, never commits."""
+    session.flush()
+    insert_ignore(
+        session,
+        OutboxMessage.__table__,  # type: ignore[arg-type]
+        {
+            "dedupe_key": dedupe_key,
+            "purpose": purpose,
+            "channel": "call",
+            "twiml_url": twiml_url,
+            "to_number": to,
+            "from_number": from_number,
+            "body": note,
+            "case_id": case_id,
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+        ["dedupe_key"],
+    )
+    return session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).one()
 
 
 def get_outbox_message_by_sid(session: Session, *, message_sid: str) -> OutboxMessage | None:
@@ -213,12 +265,23 @@ def deliver_due_messages(
         if claim is None:
             report.skipped += 1
             continue
-        _settle_expired(database, lookup, claim, now=now, worker=worker, report=report)
+        _settle_expired(
+            database, None if claim.is_call else lookup, claim, now=now, worker=worker, report=report
+        )
 
     for row_id in _find_due(database, now=now, limit=batch):
         claim = _claim_due(database, row_id, now=now)
         if claim is None:
             report.skipped += 1  # another worker took it first
+            continue
+        if claim.is_call:
+            try:
+                sid = _place_call(gateway, claim, default_from=default_from)
+            except SendError as exc:
+                _record_failure(database, claim, exc, now=now, worker=worker, report=report)
+                continue
+            _record_sent(database, claim, sid, now=now, worker=worker)
+            report.sent += 1
             continue
         if claim.attempts > 1 and lookup is not None:
             try:
@@ -244,6 +307,22 @@ def deliver_due_messages(
         _record_sent(database, claim, sid, now=now, worker=worker)
         report.sent += 1
     return report
+
+
+def _place_call(gateway: object, claim: _Claim, *, default_from: str | None) -> str:
+    """Place a claimed call row through the gateway; a gateway without calls fails permanently."""
+    place_call = getattr(gateway, "place_call", None)
+    if place_call is None:
+        raise SendError(f"{type(gateway).__name__} cannot place calls", transient=False)
+    if not claim.twiml_url:
+        raise SendError("call row without a twiml_url", transient=False)
+    sid: str = place_call(
+        to=claim.to,
+        from_=claim.from_number or default_from,
+        url=claim.twiml_url,
+        status_callback=claim.twiml_url.rstrip("/") + "/status",
+    )
+    return sid
 
 
 def backoff_delay(attempts: int, retry_after: float | None = None) -> timedelta:
@@ -323,6 +402,8 @@ def _load_claim(session: Session, row_id: int, lease_until: datetime) -> _Claim:
             OutboxMessage.from_number,
             OutboxMessage.attempts,
             OutboxMessage.created_at,
+            OutboxMessage.channel,
+            OutboxMessage.twiml_url,
         ).where(OutboxMessage.id == row_id)
     ).one()
     return _Claim(
@@ -333,6 +414,8 @@ def _load_claim(session: Session, row_id: int, lease_until: datetime) -> _Claim:
         attempts=row.attempts,
         lease_until=lease_until,
         created_at=row.created_at,
+        channel=row.channel or "sms",
+        twiml_url=row.twiml_url,
     )
 
 
@@ -355,8 +438,8 @@ def _settle_expired(
             lease_until=None,
             last_error=(
                 f"delivery unknown: a worker stopped while sending (lease expired, noticed {lease_start}) and "
-                "this gateway cannot check what was sent; not resent to avoid a duplicate SMS - check with "
-                "the recipient or the provider and re-queue by hand"
+                "this gateway cannot check what was sent; not resent to avoid a duplicate "
+                f"{'call' if claim.is_call else 'SMS'} - check with the recipient or the provider and re-queue by hand"
             ),
         )
         report.unknown += 1
@@ -450,7 +533,8 @@ def _record_failure(
 ) -> None:
     """Record a failed attempt: retry later with backoff, or give up."""
     code = f" (code {exc.code})" if exc.code and str(exc.code) not in str(exc) else ""
-    if exc.transient and claim.attempts < MAX_ATTEMPTS:
+    limit = MAX_CALL_ATTEMPTS if claim.is_call else MAX_ATTEMPTS
+    if exc.transient and claim.attempts < limit:
         delay = backoff_delay(claim.attempts, exc.retry_after)
         _update_claimed(
             database,

@@ -1,4 +1,4 @@
-"""Outbound SMS behind one small interface: Twilio's REST API, or the local simulator."""
+"""Outbound SMS and calls behind small interfaces: Twilio's REST API, or the local simulator."""
 
 from __future__ import annotations
 
@@ -35,11 +35,20 @@ class SmsGateway(Protocol):
         ...
 
 
+class CallGateway(Protocol):
+    """Places one outbound call that runs the TwiML at `url`; returns the provider's call SID."""
+
+    def place_call(self, *, to: str, from_: str | None, url: str, status_callback: str | None) -> str:
+        """Start one call; return its SID or raise SendError."""
+        ...
+
+
 @dataclass
 class SimulatorGateway:
     """Keeps messages on this machine: the outbox row itself is the simulator's record."""
 
     sent: list[dict[str, str | None]] = field(default_factory=list)
+    calls: list[dict[str, str | None]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def send_sms(self, *, to: str, body: str, from_: str | None, status_callback: str | None) -> str:
@@ -47,6 +56,15 @@ class SimulatorGateway:
         sid = f"SMsim{secrets.token_hex(6)}{next(self._ids):04d}"
         self.sent.append({"sid": sid, "to": to, "from": from_, "body": body})
         log.info("simulator SMS %s to %s: %s", sid, mask_phone(to), body)
+        return sid
+
+    def place_call(self, *, to: str, from_: str | None, url: str, status_callback: str | None) -> str:
+        """Record the call (the simulator's phones pick it up from here) and return a simulator SID."""
+        sid = f"CAsim{secrets.token_hex(6)}{next(self._ids):04d}"
+        self.calls.append(
+            {"sid": sid, "to": to, "from": from_, "url": url, "status_callback": status_callback}
+        )
+        log.info("simulator call %s to %s runs %s", sid, mask_phone(to), url)
         return sid
 
 

@@ -1,4 +1,4 @@
-"""The real SMS gateway: Twilio's REST API through twilio-python, errors mapped to SendError.
+"""The real SMS and call gateway: Twilio's REST API through twilio-python, errors mapped to SendError.
 
 `TWILIO_API_BASE` redirects every request to another base URL (a staging proxy, the tests'
 local stand-in). The redirect lives in the SDK's HTTP seam (`RedirectingHttpClient`), so the
@@ -100,7 +100,7 @@ class RedirectingHttpClient(TwilioHttpClient):
 
 @dataclass
 class TwilioRestGateway:
-    """Sends SMS through Twilio's Messages resource."""
+    """Sends SMS through Twilio's Messages resource and places calls through its Calls resource."""
 
     client: Client
     http_client: RedirectingHttpClient
@@ -151,6 +151,36 @@ class TwilioRestGateway:
         sid = message.sid
         if not sid:
             raise SendError("Twilio answered without a MessageSid", transient=True)
+        return sid
+
+    def place_call(self, *, to: str, from_: str | None, url: str, status_callback: str | None) -> str:
+        """Start one outbound call that fetches its TwiML from `url`; return its CallSid or raise SendError.
+
+        Answering machine detection is on, so the TwiML can hang up on a mailbox instead of
+        connecting it to the other party.
+        """
+        if not from_:
+            raise SendError("no caller ID: set HOTLINE_NUMBER or the row's from_number", transient=False)
+        kwargs: dict[str, Any] = {
+            "to": to,
+            "from_": from_,
+            "url": url,
+            "method": "POST",
+            "machine_detection": "Enable",
+        }
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+            kwargs["status_callback_method"] = "POST"
+            kwargs["status_callback_event"] = ["completed"]
+        try:
+            call = self.client.calls.create(**kwargs)
+        except (TwilioRestException, TwilioException, requests.RequestException) as exc:
+            error = self._to_send_error(exc)
+            log.warning("Twilio call to %s failed: %s", mask_phone(to), error)
+            raise error from exc
+        sid = call.sid
+        if not sid:
+            raise SendError("Twilio answered without a CallSid", transient=True)
         return sid
 
     def find_recent_sms(self, *, to: str, body: str, since: datetime) -> str | None:

@@ -27,6 +27,10 @@ from webhooks.twilio_request import empty_twiml, param, twilio_only, xml
 from webhooks.voice_twiml import (
     Voice,
     render_ask,
+    render_callback,
+    render_callback_finished,
+    render_callback_machine,
+    render_callback_unavailable,
     render_closed,
     render_connect,
     render_fallback,
@@ -238,6 +242,76 @@ def recording() -> Any:
                 )
         except Exception:
             log.exception("recording %s of call %s not stored", recording_sid, call_sid)
+    return empty_twiml()
+
+
+# --- Call back: the worker rang the coordinator's phone; these steer her call. ---
+
+
+@bp.post("/callback/<int:case_id>")
+@twilio_only
+def callback(case_id: int) -> Any:
+    """The coordinator answered a call back: tell her the case, then dial the parent as the hotline."""
+    from cases.service import CaseNotFound, require_case
+    from dispatch.manual import plan_callback
+
+    services = current_services()
+    voice = Voice(services.settings, "de")
+    try:
+        with services.database.unit_of_work() as session:
+            case = require_case(session, case_id)
+            plan = plan_callback(session, case=case, call_sid=param("CallSid"), answered_by=param("AnsweredBy"),
+                                 now=services.clock.now())
+    except CaseNotFound:
+        return xml(render_callback_unavailable(voice, "no_case"))
+    except Exception:  # without the case there is no number to dial: tell her instead of an error tone
+        log.exception("call back for case %s failed", case_id)
+        return xml(render_callback_unavailable(voice, "error"))
+    if plan.machine:
+        return xml(render_callback_machine())
+    if not plan.parent:
+        return xml(render_callback_unavailable(voice, "no_caller"))
+    if not services.settings.hotline_number:
+        return xml(render_callback_unavailable(voice, "no_hotline"))
+    return xml(render_callback(voice, announcement=plan.announcement, parent=plan.parent,
+                               caller_id=services.settings.hotline_number,
+                               action=voice.url(f"/voice/callback/{case_id}/dialed")))
+
+
+@bp.post("/callback/<int:case_id>/dialed")
+@twilio_only
+def callback_dialed(case_id: int) -> Any:
+    """The call to the parent ended: record how, and end the coordinator's call."""
+    from cases.service import CaseNotFound, require_case
+    from dispatch.manual import record_callback_result
+
+    services = current_services()
+    reached = (param("DialCallStatus") or "").lower() == "completed"
+    try:
+        with services.database.unit_of_work() as session:
+            case = require_case(session, case_id)
+            reached = record_callback_result(session, case=case, call_sid=param("CallSid"),
+                                             dial_status=param("DialCallStatus"), now=services.clock.now())
+    except CaseNotFound:
+        pass
+    return xml(render_callback_finished(Voice(services.settings, "de"), reached=reached))
+
+
+@bp.post("/callback/<int:case_id>/status")
+@twilio_only
+def callback_status(case_id: int) -> Any:
+    """The call to the coordinator's phone ended (no answer, busy, failed or completed)."""
+    from cases.service import CaseNotFound, require_case
+    from dispatch.manual import record_callback_call_status
+
+    services = current_services()
+    try:
+        with services.database.unit_of_work() as session:
+            case = require_case(session, case_id)
+            record_callback_call_status(session, case=case, call_sid=param("CallSid"),
+                                        status=param("CallStatus"), now=services.clock.now())
+    except CaseNotFound:
+        pass
     return empty_twiml()
 
 

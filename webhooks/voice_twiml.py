@@ -195,3 +195,53 @@ def _record(voice: Voice, *, action: str) -> Record:
         recording_status_callback_method="POST",
         recording_status_callback_event="completed",
     )
+
+
+# --- Call back: the coordinator's phone rings first, then she is connected to the parent. ---
+
+
+def render_callback(
+    voice: Voice, *, announcement: str, parent: str, caller_id: str | None, action: str
+) -> VoiceResponse:
+    """Tell the coordinator which case this is, then dial the parent showing the hotline's number."""
+    response = VoiceResponse()
+    response.say(announcement, language="de-DE", voice=voice.settings.voice_de)
+    dial = Dial(action=action, method="POST", timeout=voice.settings.ring_timeout_seconds + 10,
+                caller_id=caller_id)
+    dial.append(Number(parent))
+    response.append(dial)
+    return response
+
+
+def render_callback_unavailable(voice: Voice, reason: str = "no_caller") -> VoiceResponse:
+    """Tell the coordinator the parent cannot be called back, and hang up."""
+    texts = {
+        "no_caller": "Für diesen Fall ist keine Rufnummer der Familie gespeichert, weil die Nummer "
+        "unterdrückt war. Ein Rückruf ist leider nicht möglich. Auf Wiederhören.",
+        "no_case": "Dieser Fall ist nicht mehr vorhanden. Ein Rückruf ist nicht möglich. Auf Wiederhören.",
+        "error": "Der Rückruf ist gerade technisch nicht möglich. Bitte rufen Sie die Familie über die "
+        "Hotline-Nummer an. Auf Wiederhören.",
+        "no_hotline": "Die Hotline-Nummer ist nicht eingerichtet, deshalb kann die Familie nicht "
+        "angerufen werden. Bitte wenden Sie sich an die Leitung. Auf Wiederhören.",
+    }
+    response = VoiceResponse()
+    response.say(texts.get(reason, texts["no_case"]), language="de-DE", voice=voice.settings.voice_de)
+    response.hangup()
+    return response
+
+
+def render_callback_finished(voice: Voice, *, reached: bool) -> VoiceResponse:
+    """After the call to the parent: say when she was not reached, then hang up."""
+    response = VoiceResponse()
+    if not reached:
+        response.say("Die Familie wurde nicht erreicht. Der Versuch steht im Verlauf des Falls. Auf Wiederhören.",
+                     language="de-DE", voice=voice.settings.voice_de)
+    response.hangup()
+    return response
+
+
+def render_callback_machine() -> VoiceResponse:
+    """A mailbox took the call back: hang up, so the parent is never connected to a recording."""
+    response = VoiceResponse()
+    response.hangup()
+    return response

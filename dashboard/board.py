@@ -1,0 +1,46 @@
+"""The live board: the cases waiting for care, refreshed in place every few seconds (live.js)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from cases.board import find_board_rows
+from core.container import current_services
+
+bp = Blueprint("board", __name__, template_folder="templates")
+
+#: How often the board's rows are fetched again, in milliseconds.
+REFRESH_MS = 3000
+
+
+@bp.before_app_request
+def _front_page_to_board() -> Any:
+    """Send a signed-in coordinator from the plain front page straight to the board."""
+    if request.path == "/" and request.method == "GET" and current_user.is_authenticated:
+        return redirect(url_for("board.board"))
+    return None
+
+
+@bp.get("/board")
+@login_required
+def board() -> Any:
+    """Show the live board."""
+    return render_template("board.html", refresh_ms=REFRESH_MS, **_rows())
+
+
+@bp.get("/board/rows")
+def rows() -> Any:
+    """Return the board's table alone (what live.js swaps in); 401 rather than a sign-in page."""
+    if not current_user.is_authenticated:
+        return "", 401
+    return render_template("board_rows.html", **_rows())
+
+
+def _rows() -> dict[str, Any]:
+    services = current_services()
+    now = services.clock.now()
+    with services.database.unit_of_work() as session:
+        return {"rows": find_board_rows(session, now=now), "now": now}

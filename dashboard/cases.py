@@ -1,0 +1,783 @@
+"""The case page: what the voice menu captured, editing, the timeline, and the coordinator's actions.
+
+Views parse, call one domain function (cases.editing, dispatch.manual) inside a unit of work,
+flash and redirect. Every view of a case's personal data writes the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts import record_audit
+from cases.editing import (
+    EditError,
+    check_case_form,
+    edit_case,
+    format_hours,
+    local_date_and_time,
+)
+from cases.service import CaseNotFound, require_case
+from core.container import current_services
+from core.phones import format_national
+from dispatch.manual import (
+    ManualActionError,
+    ManualReason,
+    assign_by_hand,
+    cancel_case,
+    close_case,
+    dispatch_case,
+    find_hand_candidates,
+    redispatch_case,
+    request_callback,
+)
+from dispatch.offers import DispatchError
+from dispatch.policy import DispatchPolicy
+from models import Caregiver, Case, CaseEvent, Offer, Shift, User
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+bp = Blueprint("cases", __name__, template_folder="templates")
+
+
+# --- Words: every label the case pages and the board show, in German msgids ----------------------
+
+
+def urgency_label(value: str | None) -> str:
+    """Return the urgency in words."""
+    return {
+        "now": _("sofort"),
+        "today": _("heute"),
+        "tomorrow": _("morgen"),
+        "later": _("später"),
+    }.get(value or "", _("unbekannt"))
+
+
+def reason_label(value: str | None) -> str:
+    """Return the reason in words."""
+    return {
+        "regular_care_failure": _("Betreuung ausgefallen"),
+        "accident_illness": _("Unfall, Krankheit, Krankenhaus"),
+        "work_emergency": _("Notfall bei der Arbeit"),
+        "other": _("anderer Grund"),
+    }.get(value or "", _("unbekannt"))
+
+
+def status_label(value: str | None) -> str:
+    """Return a case status in words."""
+    return {
+        "open": _("offen"),
+        "dispatching": _("wird vermittelt"),
+        "assigned": _("vermittelt"),
+        "closed": _("abgeschlossen"),
+        "cancelled": _("storniert"),
+    }.get(value or "", value or "")
+
+
+def caller_type_label(value: str | None) -> str:
+    """Return who called, in words."""
+    return {
+        "parent": _("Eltern / Angehörige"),
+        "employer": _("Arbeitgeber"),
+        "caregiver": _("Betreuungskraft"),
+    }.get(value or "", _("unbekannt"))
+
+
+def flag_label(flag: str) -> str:
+    """Return a case flag in words."""
+    return {
+        "child_over_13": _("Kind über 13"),
+        "outside_region": _("außerhalb der Region"),
+        "company_postcode": _("Firmen-Postleitzahl angegeben"),
+        "menu_incomplete": _("Menü nicht beendet"),
+        "after_hours": _("außerhalb der Servicezeit"),
+        "hung_up_waiting": _("aufgelegt beim Warten"),
+        "fallback_voicemail": _("Sprachnachricht über die Notfall-Ansage"),
+    }.get(flag, flag)
+
+
+def age_label(age: int | None) -> str:
+    """Return a child's age in words ("3 J.", "unter 1 J.")."""
+    if age is None:
+        return _("Alter unbekannt")
+    if age == 0:
+        return _("unter 1 J.")
+    return _("%(n)s J.", n=age)
+
+
+def care_label(
+    care_type: str | None, children: int | None, child_age: int | None, care_level: int | None
+) -> str:
+    """Return whom the care is for: "Kind, 3 J.", "2 Kinder, jüngstes 3 J.", "Angehörige, Pflegegrad 2"."""
+    if care_type == "eldercare":
+        if care_level is None:
+            return _("Angehörige")
+        return _("Angehörige, Pflegegrad %(level)s", level=care_level)
+    if care_type == "child" or children or child_age is not None:
+        if children and children > 1:
+            if child_age is None:
+                return _("%(n)s Kinder", n=children)
+            return _("%(n)s Kinder, jüngstes %(age)s", n=children, age=age_label(child_age))
+        if child_age is None:
+            return _("Kind")
+        return _("Kind, %(age)s", age=age_label(child_age))
+    return _("unbekannt")
+
+
+def waiting_label(waited: timedelta) -> str:
+    """Return how long someone has waited: "seit 12 Min.", "seit 2 Std. 5 Min.", "seit 3 Tagen"."""
+    minutes = int(waited.total_seconds() // 60)
+    if minutes < 1:
+        return _("seit weniger als 1 Min.")
+    if minutes < 60:
+        return _("seit %(m)s Min.", m=minutes)
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return _("seit %(h)s Std. %(m)s Min.", h=hours, m=rest)
+    return _("seit %(d)s Tagen", d=hours // 24)
+
+
+def duration_label(waited: timedelta) -> str:
+    """Return a duration: "12 Min.", "2 Std. 5 Min."."""
+    minutes = int(waited.total_seconds() // 60)
+    if minutes < 60:
+        return _("%(m)s Min.", m=minutes)
+    hours, rest = divmod(minutes, 60)
+    return _("%(h)s Std. %(m)s Min.", h=hours, m=rest)
+
+
+def local_time(at: datetime | None, *, with_date: bool = True) -> str:
+    """Return a time in Hannover: "23.11.2026, 10:05" or "10:05"."""
+    if at is None:
+        return "—"
+    local = at.astimezone(BERLIN)
+    return local.strftime("%d.%m.%Y, %H:%M") if with_date else local.strftime("%H:%M")
+
+
+def offer_status_label(value: str) -> str:
+    """Return an offer's state in words."""
+    return {
+        "open": _("wartet auf Antwort"),
+        "accepted": _("zugesagt"),
+        "declined": _("abgesagt"),
+        "expired": _("abgelaufen"),
+        "withdrawn": _("zurückgezogen"),
+        "taken": _("zu spät zugesagt"),
+        "undeliverable": _("nicht zustellbar"),
+    }.get(value, value)
+
+
+def dispatch_label(
+    *,
+    status: str,
+    offers_open: int,
+    offers_declined: int,
+    offers_accepted: int,
+    offers_total: int,
+    dispatch_status: str | None,
+) -> str:
+    """Return the dispatch state of a case in words, from its offers and latest dispatch."""
+    if offers_accepted or status == "assigned":
+        return _("zugesagt")
+    parts = []
+    if offers_open:
+        parts.append(ngettext("%(num)s Anfrage offen", "%(num)s Anfragen offen", offers_open))
+    if offers_declined:
+        parts.append(ngettext("%(num)s Absage", "%(num)s Absagen", offers_declined))
+    if dispatch_status == "exhausted" and not offers_open:
+        parts.append(_("niemand mehr anzufragen"))
+    elif dispatch_status == "expired" and not offers_open:
+        parts.append(_("Frist abgelaufen"))
+    if parts:
+        return " · ".join(parts)
+    if dispatch_status == "active":
+        return _("Vermittlung läuft")
+    return _("noch nicht vermittelt")
+
+
+def step_label(step: str) -> str:
+    """Return a menu question's name."""
+    labels = {
+        "caller_type": _("Anliegen"),
+        "care_type": _("Betreuung für"),
+        "children": _("Anzahl Kinder"),
+        "child_age": _("Alter des jüngsten Kindes"),
+        "care_level": _("Pflegegrad"),
+        "postcode": _("Postleitzahl"),
+        "urgency": _("Dringlichkeit"),
+        "reason": _("Grund"),
+        "municipality": _("Ort"),
+        "language": _("Sprache"),
+    }
+    return labels.get(step, step)
+
+
+def answer_label(name: str, value: Any) -> str:
+    """Return one menu answer in words."""
+    if value is None:
+        return _("keine Eingabe")
+    if name == "caller_type":
+        return caller_type_label(value)
+    if name == "care_type":
+        return {"child": _("Kind"), "eldercare": _("Angehörige")}.get(value, str(value))
+    if name == "child_age":
+        return age_label(int(value)) if str(value).isdigit() else str(value)
+    if name == "urgency":
+        return urgency_label(value)
+    if name == "reason":
+        return reason_label(value)
+    if name == "language":
+        return {"de": _("Deutsch"), "en": _("Englisch")}.get(value, str(value))
+    return str(value)
+
+
+def stage_label(stage: str | None) -> str:
+    """Return a dial stage in words."""
+    return {
+        "primary": _("Dienst"),
+        "backup": _("Vertretung"),
+        "fallback": _("Koordinationsbüro"),
+        "voicemail": _("Sprachnachricht"),
+    }.get(stage or "", stage or "")
+
+
+def field_label(name: str) -> str:
+    """Return an editable field's name."""
+    return {
+        "parent_name": _("Vorname der Eltern"),
+        "address": _("Adresse"),
+        "care_starts_at": _("Beginn der Betreuung"),
+        "expected_hours": _("Voraussichtliche Dauer"),
+        "notes": _("Notizen"),
+    }.get(name, name)
+
+
+def call_status_label(status: str | None) -> str:
+    """Return a Twilio call state in words."""
+    return {
+        "completed": _("beendet"),
+        "busy": _("besetzt"),
+        "no-answer": _("nicht angenommen"),
+        "failed": _("fehlgeschlagen"),
+        "canceled": _("abgebrochen"),
+        "in-progress": _("verbunden"),
+        "ringing": _("klingelt"),
+        "queued": _("in Warteschlange"),
+    }.get(status or "", status or _("unbekannt"))
+
+
+def describe_event(event: CaseEvent, names: Mapping[str, str]) -> str:
+    """Return a timeline entry in words; `names` maps caregiver ids ("cg:7") and phones to names."""
+    d = event.detail or {}
+    kind = event.kind
+
+    def caregiver() -> str:
+        return names.get(f"cg:{d.get('caregiver')}", _("Betreuungskraft #%(id)s", id=d.get("caregiver")))
+
+    def person(phone: Any) -> str:
+        return names.get(str(phone), _("Nummer endet auf %(tail)s", tail=str(phone)[-3:]) if phone else "—")
+
+    if kind == "call_received":
+        return (
+            _("Anruf eingegangen")
+            if d.get("open", True)
+            else _("Anruf eingegangen (außerhalb der Servicezeit)")
+        )
+    if kind == "menu_answer":
+        answers = d.get("answers") or {}
+        if not answers:
+            return _("Menü: %(step)s – keine gültige Eingabe", step=step_label(str(d.get("step"))))
+        said = "; ".join(f"{step_label(k)}: {answer_label(k, v)}" for k, v in answers.items())
+        return _("Menü: %(answers)s", answers=said)
+    if kind == "menu_done":
+        return _("Menü beendet, Anruf wird durchgestellt")
+    if kind == "dial_stage":
+        numbers = d.get("numbers") or []
+        if d.get("stage") == "voicemail" or not numbers:
+            return _("Stufe %(stage)s", stage=stage_label(d.get("stage")))
+        return _(
+            "Klingelt bei %(who)s (%(stage)s)",
+            who=", ".join(person(n) for n in numbers),
+            stage=stage_label(d.get("stage")),
+        )
+    if kind == "screening":
+        return _("%(who)s hat abgenommen und hört die Zusammenfassung", who=person(d.get("coordinator")))
+    if kind == "coordinator_accepted":
+        return _("%(who)s hat das Gespräch angenommen", who=person(d.get("coordinator")))
+    if kind == "coordinator_declined":
+        return _("Gespräch nicht angenommen (keine 1 gedrückt)")
+    if kind == "dial_result":
+        if d.get("reached"):
+            return _("%(stage)s: erreicht", stage=stage_label(d.get("stage")))
+        return _(
+            "%(stage)s: nicht erreicht (%(status)s)",
+            stage=stage_label(d.get("stage")),
+            status=call_status_label(d.get("status")),
+        )
+    if kind == "voicemail_offered":
+        return _("Sprachnachricht angeboten")
+    if kind == "voicemail_recorded":
+        return _("Sprachnachricht aufgezeichnet (%(s)s Sek.)", s=d.get("seconds") or "?")
+    if kind == "call_status":
+        return _("Anruf: %(status)s", status=call_status_label(d.get("status")))
+    if kind == "coordinators_alerted":
+        count = len(d.get("recipients") or [])
+        return ngettext(
+            "%(num)s Koordinatorin per SMS benachrichtigt",
+            "%(num)s Koordinatorinnen per SMS benachrichtigt",
+            count,
+        )
+    if kind == "auto_dispatch_started":
+        return _("Automatische Vermittlung gestartet")
+    if kind in ("auto_dispatch_refused", "auto_dispatch_failed"):
+        return _("Automatische Vermittlung nicht möglich")
+    if kind == "dispatch_started":
+        by = str(d.get("started_by") or "")
+        who = by.split(":", 1)[1] if by.startswith("dashboard:") else by
+        return _(
+            "Vermittlung gestartet von %(who)s (%(n)s passende Betreuungskräfte)",
+            who=who,
+            n=d.get("candidates", 0),
+        )
+    if kind == "dispatch_wave":
+        return _(
+            "Welle %(wave)s: %(n)s Anfragen verschickt", wave=d.get("wave"), n=len(d.get("offers") or [])
+        )
+    if kind == "offer_sent":
+        return _("Anfrage an %(who)s (Code %(code)s)", who=caregiver(), code=d.get("code"))
+    if kind == "offer_declined":
+        return _("%(who)s hat abgesagt", who=caregiver())
+    if kind == "offer_accepted":
+        return _("%(who)s hat zugesagt", who=caregiver())
+    if kind == "offer_taken":
+        return _("%(who)s hat zugesagt, aber der Einsatz war schon vergeben", who=caregiver())
+    if kind == "offer_withdrawn":
+        return _("Anfrage an %(who)s zurückgezogen", who=caregiver())
+    if kind == "offer_undeliverable":
+        return _("Anfrage an %(who)s nicht zustellbar", who=caregiver())
+    if kind == "caregiver_backed_out":
+        return _("%(who)s hat nach der Zusage abgesagt", who=caregiver())
+    if kind == "dispatch_filled":
+        return _("Vermittlung erfolgreich: Einsatz vergeben")
+    if kind == "dispatch_exhausted":
+        return _("Vermittlung beendet: niemand mehr anzufragen")
+    if kind == "dispatch_expired":
+        return _("Vermittlung beendet: Frist abgelaufen")
+    if kind == "dispatch_cancelled":
+        return _("Vermittlung abgebrochen")
+    if kind == "parent_notified":
+        return _("Familie per SMS benachrichtigt")
+    if kind == "parent_call_requested":
+        return _("Familie hat keine Handynummer: bitte anrufen und Bescheid geben")
+    if kind == "assigned_by_hand":
+        return _("Von Hand an %(who)s vergeben (durch %(by)s)", who=caregiver(), by=d.get("by"))
+    if kind == "redispatch_requested":
+        return _("Neu vermitteln (durch %(by)s)", by=d.get("by"))
+    if kind == "case_edited":
+        fields = ", ".join(field_label(f) for f in d.get("fields") or [])
+        return _("Angaben geändert durch %(by)s: %(fields)s", by=d.get("by"), fields=fields)
+    if kind == "case_closed":
+        return _("Fall abgeschlossen (durch %(by)s)", by=d.get("by"))
+    if kind == "case_cancelled":
+        if d.get("caregiver_told"):
+            return _(
+                "Fall storniert (durch %(by)s); die Betreuungskraft wurde per SMS informiert", by=d.get("by")
+            )
+        return _("Fall storniert (durch %(by)s)", by=d.get("by"))
+    if kind == "callback_requested":
+        return _("Rückruf angefordert von %(by)s", by=d.get("by"))
+    if kind == "callback_answered":
+        return _("Rückruf: Koordinatorin hat abgenommen, die Familie wird angerufen")
+    if kind == "callback_mailbox":
+        return _("Rückruf: Mailbox der Koordinatorin, Anruf beendet")
+    if kind == "callback_result":
+        if d.get("reached"):
+            return _("Rückruf: mit der Familie gesprochen")
+        return _("Rückruf: Familie nicht erreicht (%(status)s)", status=call_status_label(d.get("status")))
+    if kind == "callback_call_status":
+        return _("Rückruf-Anruf: %(status)s", status=call_status_label(d.get("status")))
+    return kind.replace("_", " ")
+
+
+def action_error_message(reason: ManualReason | EditError | str) -> str:
+    """Return a refusal in words."""
+    return {
+        ManualReason.CLOSED: _("Der Fall ist abgeschlossen."),
+        ManualReason.CANCELLED: _("Der Fall ist storniert."),
+        ManualReason.ALREADY_ASSIGNED: _("Der Fall ist schon an eine Betreuungskraft vergeben."),
+        ManualReason.NOT_ASSIGNABLE: _("Der Fall kann gerade nicht vermittelt werden."),
+        ManualReason.NO_POSTCODE: _("Ohne Postleitzahl in der Region Hannover kann niemand gesucht werden."),
+        ManualReason.UNKNOWN_CAREGIVER: _("Diese Betreuungskraft gibt es nicht."),
+        ManualReason.CAREGIVER_INACTIVE: _("Diese Betreuungskraft ist nicht mehr aktiv."),
+        ManualReason.NO_USER_PHONE: _(
+            "Für Ihr Konto ist keine Telefonnummer hinterlegt. Bitten Sie die "
+            "Leitung, Ihre Nummer einzutragen."
+        ),
+        ManualReason.NO_CALLER: _(
+            "Die Familie hat mit unterdrückter Nummer angerufen; ein Rückruf ist nicht möglich."
+        ),
+        ManualReason.NO_PUBLIC_URL: _("Rückruf nicht möglich: PUBLIC_BASE_URL ist nicht eingerichtet."),
+        EditError.NAME_TOO_LONG: _("Der Vorname ist zu lang (höchstens 60 Zeichen)."),
+        EditError.NAME_INVALID: _("Bitte nur den Vornamen eingeben, ohne Ziffern."),
+        EditError.ADDRESS_TOO_LONG: _("Die Adresse ist zu lang (höchstens 200 Zeichen)."),
+        EditError.TEXT_INVALID: _("Der Text enthält unzulässige Steuerzeichen."),
+        EditError.DATE_INVALID: _("Bitte ein gültiges Datum eingeben, z. B. 24.11.2026."),
+        EditError.TIME_INVALID: _("Bitte eine gültige Uhrzeit eingeben, z. B. 14:30."),
+        EditError.DATE_WITHOUT_TIME: _("Bitte zum Datum auch die Uhrzeit angeben."),
+        EditError.TIME_WITHOUT_DATE: _("Bitte zur Uhrzeit auch das Datum angeben."),
+        EditError.TIME_SKIPPED: _("Diese Uhrzeit gibt es wegen der Zeitumstellung an diesem Tag nicht."),
+        EditError.START_TOO_EARLY: _("Der Beginn liegt mehr als einen Tag in der Vergangenheit."),
+        EditError.START_TOO_LATE: _("Der Beginn liegt mehr als 60 Tage in der Zukunft."),
+        EditError.HOURS_INVALID: _("Bitte die Dauer als Zahl in Stunden eingeben, z. B. 3 oder 2,5."),
+        EditError.HOURS_OUT_OF_RANGE: _("Die Dauer muss zwischen 0,5 und 24 Stunden liegen."),
+        EditError.NOTES_TOO_LONG: _("Die Notizen sind zu lang (höchstens 2000 Zeichen)."),
+    }.get(reason, _("Das ging nicht."))  # type: ignore[call-overload]
+
+
+@bp.app_template_global()
+def case_words() -> dict[str, Any]:
+    """Give templates the label helpers (one name, so other pages' globals never clash)."""
+    return {
+        "urgency": urgency_label,
+        "reason": reason_label,
+        "status": status_label,
+        "caller_type": caller_type_label,
+        "flag": flag_label,
+        "care": care_label,
+        "age": age_label,
+        "waiting": waiting_label,
+        "duration": duration_label,
+        "time": local_time,
+        "offer_status": offer_status_label,
+        "dispatch": dispatch_label,
+        "phone": format_national,
+        "field": field_label,
+    }
+
+
+# --- Views ------------------------------------------------------------------------------------------
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def show(case_id: int) -> Any:
+    """Show a case: the menu's answers, editing, actions, offers and the timeline (audited)."""
+    services = current_services()
+    with services.database.unit_of_work() as session:
+        case = _case_or_404(session, case_id)
+        record_audit(
+            session, user=_me(session), action="view_case", now=services.clock.now(), case_id=case.id
+        )
+        return _render_case(session, case)
+
+
+@bp.post("/cases/<int:case_id>/edit")
+@login_required
+def edit(case_id: int) -> Any:
+    """Save the coordinator's details; show the form again with the errors when something is wrong."""
+    services = current_services()
+    now = services.clock.now()
+    with services.database.unit_of_work() as session:
+        case = _case_or_404(session, case_id)
+        check = check_case_form(request.form, now=now)
+        record_audit(
+            session, user=_me(session), action="edit_case", now=now, case_id=case.id, detail={"ok": check.ok}
+        )
+        if not check.ok:
+            errors = {name: action_error_message(code) for name, code in check.errors.items()}
+            flash(_("Bitte prüfen Sie die markierten Angaben."), "error")
+            return _render_case(session, case, form=request.form, errors=errors), 422
+        changed = edit_case(session, case=case, details=check.details, by=current_user.username, now=now)
+    if changed:
+        flash(_("Gespeichert: %(fields)s.", fields=", ".join(field_label(f) for f in changed)), "success")
+    else:
+        flash(_("Keine Änderungen."), "success")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/dispatch")
+@login_required
+def dispatch(case_id: int) -> Any:
+    """Start sending SMS offers for the case."""
+    return _act(case_id, "dispatch")
+
+
+@bp.post("/cases/<int:case_id>/redispatch")
+@login_required
+def redispatch(case_id: int) -> Any:
+    """Withdraw the open offers and start a new dispatch."""
+    return _act(case_id, "redispatch")
+
+
+@bp.post("/cases/<int:case_id>/assign")
+@login_required
+def assign(case_id: int) -> Any:
+    """Give the case to a caregiver the coordinator picked."""
+    return _act(case_id, "assign")
+
+
+@bp.post("/cases/<int:case_id>/close")
+@login_required
+def close(case_id: int) -> Any:
+    """Close the case."""
+    return _act(case_id, "close")
+
+
+@bp.post("/cases/<int:case_id>/cancel")
+@login_required
+def cancel(case_id: int) -> Any:
+    """Cancel the case and tell an assigned caregiver."""
+    return _act(case_id, "cancel")
+
+
+@bp.post("/cases/<int:case_id>/callback")
+@login_required
+def callback(case_id: int) -> Any:
+    """Ring the coordinator's own phone, then connect her to the parent (the worker places the call)."""
+    return _act(case_id, "callback")
+
+
+@bp.get("/cases/<int:case_id>/voicemail")
+@login_required
+def voicemail(case_id: int) -> Any:
+    """Stream the case's voicemail from Twilio (audited); in simulator mode there is none."""
+    from telephony.calls import RecordingError, open_recording
+
+    services = current_services()
+    settings = services.settings
+    with services.database.unit_of_work() as session:
+        case = _case_or_404(session, case_id)
+        sid, url = case.voicemail_sid, case.voicemail_url
+        if not (sid or url):
+            return render_template(
+                "case_message.html",
+                title=_("Keine Sprachnachricht"),
+                message=_("Zu diesem Fall gibt es keine Sprachnachricht."),
+                case_id=case_id,
+            ), 404
+        record_audit(
+            session, user=_me(session), action="listen_voicemail", now=services.clock.now(), case_id=case.id
+        )
+    if settings.simulator_mode:
+        return render_template(
+            "case_message.html",
+            title=_("Keine Aufnahme im Simulatormodus"),
+            message=_(
+                "Im Simulatormodus werden keine Sprachnachrichten aufgenommen; es gibt nichts abzuspielen."
+            ),
+            case_id=case_id,
+        ), 404
+    try:
+        upstream = open_recording(settings, recording_sid=sid, recording_url=url)
+    except RecordingError as exc:
+        status = 404 if exc.not_found else 502
+        return render_template(
+            "case_message.html",
+            title=_("Sprachnachricht nicht abrufbar"),
+            message=_("Die Aufnahme konnte bei Twilio nicht abgerufen werden."),
+            case_id=case_id,
+        ), status
+
+    def body() -> Any:
+        try:
+            yield from upstream.iter_content(chunk_size=64 * 1024)
+        finally:
+            upstream.close()
+
+    headers = {"Cache-Control": "private, no-store"}
+    if upstream.headers.get("Content-Length"):
+        headers["Content-Length"] = upstream.headers["Content-Length"]
+    return Response(
+        stream_with_context(body()),
+        mimetype=upstream.headers.get("Content-Type", "audio/mpeg"),
+        headers=headers,
+    )
+
+
+# --- Helpers ------------------------------------------------------------------------------------------
+
+
+def _act(case_id: int, action: str) -> Any:
+    """Run one action on a case inside a unit of work, flash what happened, and go back to the case."""
+    services = current_services()
+    now = services.clock.now()
+    policy = DispatchPolicy.from_settings(services.settings)
+    by = current_user.username
+    message: str | None = None
+    try:
+        with services.database.unit_of_work() as session:
+            case = _case_or_404(session, case_id)
+            if action == "dispatch":
+                started = dispatch_case(session, case=case, now=now, by=by, policy=policy)
+                if started.started_at != now:
+                    message = _("Die Vermittlung läuft bereits.")
+                elif started.status.value == "exhausted":
+                    message = _("Keine passende Betreuungskraft gefunden; die Koordination wurde benachrichtigt.")
+                else:
+                    message = _("Vermittlung gestartet: Die Anfragen gehen per SMS hinaus.")
+            elif action == "redispatch":
+                redispatch_case(session, case=case, now=now, by=by, policy=policy)
+                message = _("Neue Vermittlung gestartet; die offenen Anfragen wurden zurückgezogen.")
+            elif action == "assign":
+                caregiver_id = request.form.get("caregiver_id", "")
+                if not caregiver_id.isdigit():
+                    flash(_("Bitte wählen Sie eine Betreuungskraft aus."), "error")
+                    return redirect(url_for("cases.show", case_id=case_id) + "#zuweisen")
+                result = assign_by_hand(
+                    session, case=case, caregiver_id=int(caregiver_id), now=now, by=by, policy=policy
+                )
+                message = _("Der Fall ist vergeben.")
+                if not result.caregiver_texted:
+                    message += " " + _(
+                        "Die Betreuungskraft hat SMS abbestellt: Bitte geben Sie ihr die Details "
+                        "telefonisch durch."
+                    )
+                if not result.parent_texted:
+                    message += " " + _("Die Familie hat keine Handynummer: Bitte rufen Sie sie an.")
+            elif action == "close":
+                close_case(session, case=case, now=now, by=by)
+                message = _("Der Fall ist abgeschlossen.")
+            elif action == "cancel":
+                outcome = cancel_case(session, case=case, now=now, by=by, policy=policy)
+                message = _("Der Fall ist storniert.")
+                if outcome.caregiver_told:
+                    message += " " + _("Die Betreuungskraft bekommt eine SMS, dass der Einsatz entfällt.")
+            elif action == "callback":
+                user = _me(session)
+                if user is None:
+                    abort(403)
+                request_callback(
+                    session,
+                    case=case,
+                    user=user,
+                    now=now,
+                    public_base_url=services.settings.public_base_url or request.host_url,
+                    hotline_number=services.settings.hotline_number,
+                )
+                message = _(
+                    "Ihr Telefon klingelt gleich. Wenn Sie abnehmen, werden Sie mit der Familie verbunden."
+                )
+            else:  # pragma: no cover - only the routes above call this
+                abort(404)
+    except ManualActionError as exc:
+        flash(action_error_message(exc.reason), "error")
+    except DispatchError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(message or _("Erledigt."), "success")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+def _case_or_404(session: Session, case_id: int) -> Case:
+    try:
+        return require_case(session, case_id)
+    except CaseNotFound:
+        abort(404)
+
+
+def _me(session: Session) -> User | None:
+    return session.get(User, int(current_user.get_id()))
+
+
+def _render_case(
+    session: Session,
+    case: Case,
+    *,
+    form: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> str:
+    """Render the case page with the form showing either the case's values or what was submitted."""
+    services = current_services()
+    now = services.clock.now()
+    offers = session.execute(
+        select(Offer, Caregiver.name)
+        .join(Caregiver, Caregiver.id == Offer.caregiver_id)
+        .where(Offer.case_id == case.id)
+        .order_by(Offer.created_at, Offer.id)
+    ).all()
+    names = _names(session, case)
+    timeline = [{"at": e.at, "kind": e.kind, "text": describe_event(e, names)} for e in case.events]
+    if form is None:
+        care_date, care_time = local_date_and_time(case.care_starts_at)
+        values = {
+            "parent_name": case.parent_name or "",
+            "address": case.address or "",
+            "care_date": care_date,
+            "care_time": care_time,
+            "expected_hours": format_hours(case.expected_hours),
+            "notes": case.notes or "",
+        }
+    else:
+        values = {
+            k: form.get(k, "")
+            for k in ("parent_name", "address", "care_date", "care_time", "expected_hours", "notes")
+        }
+    finished = case.status.value in ("closed", "cancelled")
+    assigned = case.caregiver_id is not None
+    candidates = [] if finished or assigned else find_hand_candidates(session, case=case, now=now)
+    caregiver_name = names.get(f"cg:{case.caregiver_id}") if case.caregiver_id else None
+    return render_template(
+        "case.html",
+        case=case,
+        now=now,
+        values=values,
+        errors=errors or {},
+        offers=offers,
+        timeline=timeline,
+        candidates=candidates,
+        caregiver_name=caregiver_name,
+        finished=finished,
+        assigned=assigned,
+        has_voicemail=bool(case.voicemail_sid or case.voicemail_url),
+        my_phone=getattr(current_user, "phone", None),
+    )
+
+
+def _names(session: Session, case: Case) -> dict[str, str]:
+    """Return display names for the timeline: caregivers by "cg:<id>", coordinators by phone."""
+    names: dict[str, str] = {}
+    ids = {
+        e.detail.get("caregiver")
+        for e in case.events
+        if isinstance(e.detail, dict) and e.detail.get("caregiver")
+    }
+    if case.caregiver_id:
+        ids.add(case.caregiver_id)
+    ids = {i for i in ids if isinstance(i, int)}
+    if ids:
+        for cid, name in session.execute(select(Caregiver.id, Caregiver.name).where(Caregiver.id.in_(ids))):
+            names[f"cg:{cid}"] = name
+    phones: set[str] = set()
+    for e in case.events:
+        d = e.detail if isinstance(e.detail, dict) else {}
+        phones.update(str(n) for n in d.get("numbers") or [])
+        if d.get("coordinator"):
+            phones.add(str(d["coordinator"]))
+    if case.coordinator:
+        phones.add(case.coordinator)
+    if phones:
+        for phone, name in session.execute(select(Shift.phone, Shift.name).where(Shift.phone.in_(phones))):
+            names.setdefault(phone, name)
+        for phone, name in session.execute(select(User.phone, User.name).where(User.phone.in_(phones))):
+            if phone:
+                names[phone] = name
+    return names
