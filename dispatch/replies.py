@@ -9,7 +9,12 @@ What is accepted (case, surrounding spaces, quotes, emoji and punctuation such a
 - NO    `NEIN`, `N`, `NO`, `NEE`, optionally with a code.
 - STOP  `STOP`, `STOPP`, `ABMELDEN` and Twilio's own opt-out words `STOPALL`, `UNSUBSCRIBE`,
         `CANCEL`, `END`, `QUIT`, `REVOKE`, `OPTOUT`.
-- START `START`, `ANMELDEN`, `UNSTOP`.
+- START `START`, `ANMELDEN`, `UNSTOP` — a bare word only: opt back in.
+- CARE_START `START <code>` (`START 12`, `start12`): care began for the assignment with that code
+        (the code of the caregiver's accepted offer). Twilio treats START as its opt-in keyword only
+        when it is the whole message, so a START with a code reaches us as text.
+- CARE_END `ENDE <code>` or `FERTIG <code>`, or the bare word (then it ends her one running
+        session). Not `END`: that is one of Twilio's opt-out words and stays STOP.
 - HELP  `HILFE`, `HELP`, `INFO`, `?`.
 - SEND  `SENDEN <reference>` (also `SEND`, `SENDEN #K7Q2`, `sendenK7Q2`); the reference is
         normalised with cases.references.normalize_reference; without one, reference is None.
@@ -37,6 +42,8 @@ class ReplyKind(enum.StrEnum):
     NO = "no"
     STOP = "stop"
     START = "start"
+    CARE_START = "care_start"
+    CARE_END = "care_end"
     HELP = "help"
     SEND = "send"
     UNKNOWN = "unknown"
@@ -44,7 +51,7 @@ class ReplyKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Reply:
-    """A parsed SMS: its kind, an offer code (YES/NO) and a case reference (SEND)."""
+    """A parsed SMS: its kind, an offer code (YES/NO, CARE_START/CARE_END) and a case reference (SEND)."""
 
     kind: ReplyKind
     code: str | None = None
@@ -62,6 +69,7 @@ _WORDS: dict[str, ReplyKind] = {
         ReplyKind.STOP,
     ),
     **dict.fromkeys(("start", "anmelden", "unstop"), ReplyKind.START),
+    **dict.fromkeys(("ende", "fertig"), ReplyKind.CARE_END),
     **dict.fromkeys(("hilfe", "help", "info"), ReplyKind.HELP),
     **dict.fromkeys(("senden", "send"), ReplyKind.SEND),
 }
@@ -112,7 +120,12 @@ def _parse(text: str) -> Reply:
         # A reference may spell a polite word (GERN): a lone word that could be one is kept.
         after = tokens[tokens.index(words[0]) + 1 :]
         return _send(after if len(after) == 1 and _could_be_reference(after[0]) else rest)
-    if kind in (ReplyKind.YES, ReplyKind.NO):
+    if first == "start" and rest:
+        # START with a code: care began. A bare START is still the opt-in.
+        if len(rest) == 1 and _CODE.match(rest[0]):
+            return Reply(ReplyKind.CARE_START, code=rest[0].upper())
+        return UNKNOWN
+    if kind in (ReplyKind.YES, ReplyKind.NO, ReplyKind.CARE_END):
         if not rest:
             return Reply(kind)
         if len(rest) == 1 and _CODE.match(rest[0]):

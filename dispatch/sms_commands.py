@@ -3,8 +3,10 @@
 Who the sender is decides what a command means:
 
 - a caregiver (her mobile number is on file): JA/NEIN answer offers (dispatch.offers sends every
-  job-related SMS itself), STOP/START opt her out and in, anything else gets the help text — in
-  her language (English when her first language is English, German otherwise);
+  job-related SMS itself), STOP/START opt her out and in, START <code> / ENDE <code> record when
+  care began and ended for the assignment with that code (billing.hours; confirmed by SMS with the
+  time noted), anything else gets the help text — in her language (English when her first language
+  is English, German otherwise);
 - a coordinator — a number on the roster with a shift ending within the last COORDINATOR_WINDOW
   or starting within the next (so a coordinator can dispatch between her shifts, and a number
   that left the roster months ago cannot): `SENDEN <reference>` starts a dispatch, anything else
@@ -33,6 +35,15 @@ from typing import Any
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
+from billing.hours import (
+    CareOutcome,
+    billable_minutes,
+    find_running_codes,
+    format_duration,
+    local_time,
+    record_care_end,
+    record_care_start,
+)
 from caregivers.queries import get_caregiver_by_phone
 from cases.service import get_case_by_reference
 from core.errors import HotlineError
@@ -89,6 +100,14 @@ class SmsOutcome(enum.StrEnum):
     OPTED_IN = "opted_in"
     HELP = "help"
     UNKNOWN = "unknown"
+    CARE_STARTED = "care_started"
+    CARE_START_REPEATED = "care_start_repeated"
+    CARE_ENDED = "care_ended"
+    CARE_END_REPEATED = "care_end_repeated"
+    CARE_END_WITHOUT_START = "care_end_without_start"
+    CARE_UNKNOWN_CODE = "care_unknown_code"
+    CARE_NO_OPEN_SESSION = "care_no_open_session"
+    CARE_AMBIGUOUS = "care_ambiguous"
     # coordinators
     SEND_STARTED = "send_started"
     SEND_REFUSED = "send_refused"
@@ -239,8 +258,47 @@ def _caregiver(session: Session, answer: _Answer, *, caregiver: Caregiver, reply
     if kind is ReplyKind.START:
         _set_opted_out(session, caregiver, opted_out=False, now=answer.now)
         return _sent(answer.send("start", "caregiver.opted_in"), SmsOutcome.OPTED_IN)
+    if kind in (ReplyKind.CARE_START, ReplyKind.CARE_END):
+        return _care_times(session, answer, caregiver=caregiver, reply=reply)
     outcome = SmsOutcome.HELP if kind is ReplyKind.HELP else SmsOutcome.UNKNOWN
     return _sent(answer.send("help", "caregiver.help"), outcome)
+
+
+def _care_times(session: Session, answer: _Answer, *, caregiver: Caregiver, reply: Reply) -> SmsOutcome:
+    """Record START <code> / ENDE <code> (billing.hours) and confirm the time noted, or say what is wrong."""
+    if reply.kind is ReplyKind.CARE_START:
+        assert reply.code is not None  # the parser gives CARE_START only with a code
+        update = record_care_start(session, caregiver=caregiver, code=reply.code, now=answer.now)
+    else:
+        update = record_care_end(session, caregiver=caregiver, code=reply.code, now=answer.now)
+    care, case = update.care_session, update.case
+    case_id = case.id if case is not None else None
+    code = reply.code or ""
+    outcome = SmsOutcome(f"care_{update.outcome.value}")
+    if update.outcome is CareOutcome.UNKNOWN_CODE:
+        return _sent(answer.send("care", "caregiver.care_unknown_code", code=code), outcome)
+    if update.outcome is CareOutcome.NO_OPEN_SESSION:
+        return _sent(answer.send("care", "caregiver.care_no_open_session"), outcome)
+    if update.outcome is CareOutcome.AMBIGUOUS:
+        codes = ", ".join(f"ENDE {c}" for c in find_running_codes(session, caregiver=caregiver)[:MAX_CODES_LISTED])
+        return _sent(answer.send("care", "caregiver.care_ambiguous", codes=codes), outcome)
+    assert care is not None
+    if update.outcome in (CareOutcome.STARTED, CareOutcome.START_REPEATED):
+        assert care.started_at is not None
+        key = "caregiver.care_started" if update.outcome is CareOutcome.STARTED else "caregiver.care_start_repeated"
+        return _sent(
+            answer.send("care", key, case_id=case_id, time=local_time(care.started_at), code=code), outcome
+        )
+    assert care.ended_at is not None
+    time = local_time(care.ended_at)
+    if update.outcome is CareOutcome.END_REPEATED:
+        return _sent(answer.send("care", "caregiver.care_end_repeated", case_id=case_id, time=time), outcome)
+    if update.outcome is CareOutcome.END_WITHOUT_START or care.flag is not None or care.started_at is None:
+        return _sent(answer.send("care", "caregiver.care_ended_check", case_id=case_id, time=time), outcome)
+    duration = format_duration(billable_minutes(care.started_at, care.ended_at, unit_minutes=1))
+    return _sent(
+        answer.send("care", "caregiver.care_ended", case_id=case_id, time=time, duration=duration), outcome
+    )
 
 
 def _offer_problem(

@@ -1,4 +1,8 @@
-"""The one-sentence case summary a coordinator hears before taking a call, or reads in an SMS."""
+"""The one-sentence case summary a coordinator hears before taking a call, or reads in an SMS.
+
+A caller recognised as a registered family (fields "known_family" true, or the case flag
+"known_family") is announced first: "Bekannte Familie, Kind, 3 Jahre, …".
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ STYLES = ("speech", "sms")
 _WORDS: dict[str, dict[str, object]] = {
     "de": {
         "caller_type": {"employer": "Anruf eines Arbeitgebers", "caregiver": "Anruf einer Betreuungskraft"},
+        "known_family": "bekannte Familie",
         "child": "Kind",
         "children": "{n} Kinder",
         "youngest": "jüngstes {age}",
@@ -38,6 +43,7 @@ _WORDS: dict[str, dict[str, object]] = {
     },
     "en": {
         "caller_type": {"employer": "Call from an employer", "caregiver": "Call from a carer"},
+        "known_family": "known family",
         "child": "Child",
         "children": "{n} children",
         "youngest": "youngest {age}",
@@ -77,6 +83,7 @@ def describe_case(fields: Mapping[str, object], *, language: str = "de", style: 
     words = _WORDS[language]
     speech = style == "speech"
     parts = [
+        str(words["known_family"]) if _known_family(fields) else None,
         _lookup(words["caller_type"], fields.get("caller_type")),
         *_who(fields, words, speech),
         _place(fields, words, speech),
@@ -134,6 +141,11 @@ def _place(fields: Mapping[str, object], words: Mapping[str, object], speech: bo
         parts.append(str(municipality) if municipality else None)
         return ", ".join(p for p in parts if p) or None
     return " ".join(p for p in (code, str(municipality) if municipality else None) if p) or None
+
+
+def _known_family(fields: Mapping[str, object]) -> bool:
+    """Return True when the caller is a registered family (the field, or the case flag)."""
+    return fields.get("known_family") is True or "known_family" in _flags(fields)
 
 
 def _flags(fields: Mapping[str, object]) -> list[str]:

@@ -6,27 +6,35 @@ result as TwiML. Nothing here knows Flask or TwiML.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from billing.families import recognise_family
+from billing.membership import flag_membership
 from cases.service import apply_answers, get_case_by_call_sid, open_case_for_call, record_event, require_case
 from core.phones import normalize_phone
+from dispatch.policy import DispatchPolicy
 from ivr.menu import Ask, Connect, Step, advance, first_ask
 from models import Case
 from routing.dialplan import Stage, StageKind
 from routing.escalation import choose_next_stage, record_dial_result, start_voicemail
 from routing.service_hours import ServiceHours
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class CallPolicy:
-    """The settings that shape a call: opening hours and the office's number."""
+    """The settings that shape a call: opening hours, the office's number, how urgent cases dispatch."""
 
     hours: ServiceHours
     open_on_holidays: bool
     fallback_number: str | None
+    dispatch_policy: DispatchPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,8 @@ class DialOutcome:
 def begin_call(session: Session, *, call_sid: str, caller: str | None, now: datetime, policy: CallPolicy) -> CallStart:
     """Open the call's case and decide whether the hotline is open right now."""
     case = open_case_for_call(session, call_sid=call_sid, caller=normalize_phone(caller), now=now)
+    if case.caller:
+        _never_fail(session, case, "known family", lambda: recognise_family(session, case=case, now=now))
     is_open = policy.hours.is_open(now, open_on_holidays=policy.open_on_holidays)
     record_event(session, case, key="incoming", kind="call_received", now=now, detail={"open": is_open})
     if not is_open:
@@ -85,6 +95,8 @@ def answer_step(
                     detail={"step": step.value, "attempt": attempt, "answers": dict(result.answers),
                             "flags": list(result.flags)}):
         apply_answers(case, answers=result.answers, flags=result.flags, language=result.language, now=now)
+        if result.answers.get("municipality"):
+            _never_fail(session, case, "membership", lambda: flag_membership(session, case=case, now=now))
     stage = None
     if isinstance(result.next, Connect):
         record_event(session, case, key="connect", kind="menu_done", now=now, detail={"why": result.next.why.value})
@@ -96,7 +108,7 @@ def ring_next(session: Session, *, case: Case, after: StageKind | None, now: dat
     """Choose the next stage to ring; when it is the voicemail, flag the case and alert by SMS."""
     stage = choose_next_stage(session, case=case, after=after, now=now, fallback_number=policy.fallback_number)
     if stage.kind is StageKind.VOICEMAIL:
-        start_voicemail(session, case=case, now=now)
+        start_voicemail(session, case=case, now=now, dispatch_policy=policy.dispatch_policy)
     return stage
 
 
@@ -127,3 +139,12 @@ def find_call_case(session: Session, *, call_sid: str | None, case_id: int | Non
     if case_id is not None:
         return require_case(session, case_id)
     return get_case_by_call_sid(session, call_sid) if call_sid else None
+
+
+def _never_fail(session: Session, case: Case, what: str, check: Callable[[], object]) -> None:
+    """Run a billing check on the call path in a savepoint; a failure is logged, never costs the call."""
+    try:
+        with session.begin_nested():
+            check()
+    except Exception:
+        log.exception("case %s: %s check failed; the call goes on", case.id, what)
