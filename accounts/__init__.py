@@ -5,9 +5,12 @@ from accounts.service import (
     LoginThrottled,
     authenticate,
     create_user,
+    find_users,
     get_user,
     get_user_by_username,
     record_audit,
+    set_active,
+    set_password,
 )
 
 __all__ = [
@@ -15,7 +18,10 @@ __all__ = [
     "LoginThrottled",
     "authenticate",
     "create_user",
+    "find_users",
     "get_user",
     "get_user_by_username",
     "record_audit",
+    "set_active",
+    "set_password",
 ]

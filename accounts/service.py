@@ -106,3 +106,15 @@ def record_audit(
     """Write who did what with which case's personal data."""
     session.add(AuditEntry(user_id=user.id if user else None, case_id=case_id, action=action, at=now,
                            detail=detail or {}))
+
+
+def find_users(session: Session) -> list[User]:
+    """Return every user, leads first, then by name."""
+    return list(session.scalars(select(User).order_by(User.role.desc(), User.name)))
+
+
+def set_active(session: Session, *, user: User, active: bool, acting: User | None) -> None:
+    """Switch a user on or off; nobody switches herself off (the office must keep one lead)."""
+    if acting is not None and acting.id == user.id and not active:
+        raise AccountError("Sie können sich nicht selbst deaktivieren. / You cannot deactivate yourself.")
+    user.active = active

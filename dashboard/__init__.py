@@ -83,7 +83,7 @@ def _optional_modules() -> list[Any]:
     import importlib
 
     modules = []
-    for name in ("board", "cases", "roster", "caregivers", "simulator", "calendar"):
+    for name in ("board", "cases", "roster", "caregivers", "simulator", "calendar", "users"):
         try:
             modules.append(importlib.import_module(f"dashboard.{name}"))
         except ModuleNotFoundError as exc:

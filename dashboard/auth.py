@@ -64,6 +64,7 @@ def lead_required(view: Callable[..., Any]) -> Callable[..., Any]:
             abort(403)
         return view(*args, **kwargs)
 
+    checked.lead_only = True  # type: ignore[attr-defined]
     return checked
 
 

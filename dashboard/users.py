@@ -1,0 +1,76 @@
+"""Lead only: the dashboard's users — list, create, switch off, new password."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from accounts import AccountError, create_user, find_users, get_user, record_audit, set_active, set_password
+from core.container import current_services
+from dashboard.auth import lead_required
+
+bp = Blueprint("users", __name__, url_prefix="/users", template_folder="templates")
+
+
+@bp.get("")
+@lead_required
+def index() -> Any:
+    """List the users."""
+    with current_services().database.unit_of_work() as session:
+        users = find_users(session)
+        return render_template("users.html", users=users)
+
+
+@bp.post("")
+@lead_required
+def create() -> Any:
+    """Create a user with a generated password that is shown once."""
+    services = current_services()
+    password = secrets.token_urlsafe(12)
+    try:
+        with services.database.unit_of_work() as session:
+            user = create_user(session, username=request.form.get("username", ""),
+                               name=request.form.get("name", ""), role=request.form.get("role", "coordinator"),
+                               password=password, phone=request.form.get("phone") or None,
+                               now=services.clock.now())
+            record_audit(session, user=get_user(session, current_user.id), action="user_created",
+                         now=services.clock.now(), detail={"user": user.username})
+    except (AccountError, ValueError) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("users.index"))
+    flash(_("Benutzer %(name)s angelegt. Einmaliges Passwort: %(password)s", name=user.username,
+            password=password), "ok")
+    return redirect(url_for("users.index"))
+
+
+@bp.post("/<int:user_id>/active")
+@lead_required
+def toggle_active(user_id: int) -> Any:
+    """Switch a user off (or on again)."""
+    services = current_services()
+    try:
+        with services.database.unit_of_work() as session:
+            user = get_user(session, user_id) or abort(404)
+            set_active(session, user=user, active=request.form.get("active") == "1",
+                       acting=get_user(session, current_user.id))
+    except AccountError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("users.index"))
+
+
+@bp.post("/<int:user_id>/password")
+@lead_required
+def new_password(user_id: int) -> Any:
+    """Give a user a new generated password, shown once."""
+    services = current_services()
+    password = secrets.token_urlsafe(12)
+    with services.database.unit_of_work() as session:
+        user = get_user(session, user_id) or abort(404)
+        set_password(user, password)
+        name = user.username
+    flash(_("Neues Passwort für %(name)s: %(password)s", name=name, password=password), "ok")
+    return redirect(url_for("users.index"))
