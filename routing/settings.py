@@ -6,6 +6,7 @@ import functools
 import logging
 
 from core.settings import Settings
+from dispatch.policy import DispatchPolicy
 from routing.call_flow import CallPolicy
 from routing.service_hours import ServiceHours, parse_service_hours
 
@@ -27,4 +28,5 @@ def call_policy(settings: Settings) -> CallPolicy:
         hours=_hours(settings.service_hours),
         open_on_holidays=settings.service_on_holidays,
         fallback_number=settings.fallback_number,
+        dispatch_policy=DispatchPolicy.from_settings(settings),
     )
