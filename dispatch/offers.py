@@ -683,6 +683,15 @@ def _try_to_win(session: Session, *, offer: Offer, caregiver: Caregiver, now: da
         now=now,
         case_id=case.id,
     )
+    enqueue_sms(
+        session,
+        to=caregiver.phone,
+        body=job_text("hours_hint", language=caregiver_language(caregiver), code=offer.code),
+        purpose="hours_hint",
+        dedupe_key=f"offer:{offer.id}:hours",
+        now=now,
+        case_id=case.id,
+    )
     _tell_parent(session, case=case, offer=offer, caregiver=caregiver, now=now)
     withdraw_open_offers(session, case=case, now=now, reason="filled")
     log.info("case %s assigned to caregiver %s by offer %s", case.id, caregiver.id, offer.id)

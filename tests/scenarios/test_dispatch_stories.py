@@ -174,8 +174,9 @@ def test_a_yes_assigns_the_case_the_parent_is_told_and_the_others_are_withdrawn(
     assert accept_offer(session, caregiver=nina, code=None, now=clock.now()) is AcceptResult.WON
     tick_job(worker)
 
-    (details,) = _to(gateway, nina.phone)[1:]
+    details, hours_hint = _to(gateway, nina.phone)[1:]
     assert "Sabine" in details and PARENT in details and case.reference in details
+    assert "START" in hours_hint and "ENDE" in hours_hint  # how she reports the hours worked
     (confirmation,) = _to(gateway, PARENT)
     assert confirmation.startswith(
         "Fluxx: Gute Nachricht! Frau1 übernimmt die Betreuung und ruft Sie gleich an."
