@@ -7,6 +7,7 @@ and with stray spaces. Every record keeps the line it starts on in the file, so 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Mapping, Sequence
@@ -58,16 +59,36 @@ class CsvTable:
 
 
 def decode_csv_bytes(data: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), falling back to Windows-1252 (German Excel)."""
+    """Decode UTF-16 with BOM, UTF-8 (with or without BOM), or else each line as UTF-8 or Windows-1252."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode text" export; before, its NUL-riddled cp1252 reading claimed every column missing.
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        pass
+    # Line by line: a UTF-8 file with one line pasted from a Windows program used to be read wholly as
+    # Windows-1252, turning every other line's "Müller" into "MÃ¼ller" without a word.
+    lines = data.removeprefix(codecs.BOM_UTF8).splitlines(keepends=True)
+    return "".join(_decode_line(line) for line in lines)
+
+
+def _decode_line(line: bytes) -> str:
+    """Decode one line as UTF-8, or as Windows-1252 (German Excel) when it is not UTF-8."""
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("cp1252", errors="replace")
 
 
 def sniff_delimiter(header_line: str) -> str:
-    """Return `;` when the header has more semicolons than commas (German Excel), else `,`."""
-    return ";" if header_line.count(";") > header_line.count(",") else ","
+    """Return `;` when the header has more semicolons than commas (German Excel), a tab for Excel's
+    Unicode text when it has tabs and neither, else `,`."""
+    if header_line.count(";") > header_line.count(","):
+        return ";"
+    if "," not in header_line and "\t" in header_line:
+        return "\t"
+    return ","
 
 
 def normalize_column(name: str) -> str:
@@ -84,6 +105,16 @@ def read_csv_table(
     stripped; blank records are skipped but still counted, so line numbers are the file's.
     """
     text = decode_csv_bytes(data)
+    nul = text.find("\x00")
+    if nul >= 0:
+        # A binary file (or UTF-16 without BOM): say so, instead of "columns missing" or, for a NUL
+        # inside a value, a database error on PostgreSQL (its text cannot hold NUL).
+        line = text.count("\n", 0, nul) + 1
+        raise CsvImportError([RowError(
+            line,
+            "the file is not a CSV text file (it contains binary data); save it from Excel as CSV (UTF-8)",
+            "die Datei ist keine CSV-Textdatei (sie enthält Binärdaten); bitte in Excel als CSV (UTF-8) speichern",
+        )])
     header_text = next((line for line in text.splitlines() if line.strip()), None)
     if header_text is None:
         raise CsvImportError([RowError(1, "the file is empty", "die Datei ist leer")])
