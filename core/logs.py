@@ -10,8 +10,8 @@ import re
 _PHONE = re.compile(
     # International, also URL-encoded: +49 151 12345678, +49 (0)511 123456, %2B4915112345678.
     r"(?:\+|%2[Bb])\s?\d(?:[\s()/.-]{0,2}\d){5,}"
-    # National: 0151 12345678, 0511/123456, 0049 …; not inside a word, SID, decimal or path.
-    r"|(?<![\w./-])0\d(?:[\s()/-]{0,2}\d){4,}(?!\w)"
+    # National: 0151 12345678, 0511/123456, 0049 …, "Tel.0511 …"; not inside a word, SID, decimal or path.
+    r"|(?<![\w/-])(?<!\d\.)0\d(?:[\s()/-]{0,2}\d){4,}(?!\w)"
     # Nine or more bare digits: an E.164 number whose + got lost (a form's + decoded as a space).
     r"|(?<![\w.:/-])\d{9,}(?!\w)"
 )
