@@ -126,20 +126,25 @@ def dial_result(stage: str) -> Any:
 
 @bp.post("/voicemail/<int:case_id>")
 @twilio_only
-@never_drop_caller
 def voicemail_done(case_id: int) -> Any:
-    """Thank the caller for her message and store it on the case."""
+    """Thank the caller for her message and store it on the case (the thanks comes even if storing fails)."""
     services = current_services()
-    with services.database.unit_of_work() as session:
-        case = find_call_case(session, call_sid=None, case_id=case_id)
-        assert case is not None
-        recording_sid = param("RecordingSid")
-        if recording_sid:
-            escalation.record_voicemail(
-                session, case=case, recording_sid=recording_sid, recording_url=param("RecordingUrl", 500),
-                seconds=_int(param("RecordingDuration")), now=services.clock.now(),
-            )
-        return xml(render_goodbye(Voice(services.settings, case.language), "voicemail_thanks"))
+    language = "de"
+    try:
+        with services.database.unit_of_work() as session:
+            case = find_call_case(session, call_sid=None, case_id=case_id)
+            assert case is not None
+            language = case.language
+            recording_sid = param("RecordingSid")
+            if recording_sid:
+                escalation.record_voicemail(
+                    session, case=case, recording_sid=recording_sid, recording_url=param("RecordingUrl", 500),
+                    seconds=_int(param("RecordingDuration")), now=services.clock.now(),
+                )
+    except Exception:
+        # The recording status callback (/voice/recording) stores it once the database answers again.
+        log.exception("voicemail of case %s not stored here", case_id)
+    return xml(render_goodbye(Voice(services.settings, language), "voicemail_thanks"))
 
 
 @bp.post("/screen/<int:case_id>")

@@ -315,3 +315,9 @@ def test_number_of_events_grows_with_the_call(client: Any, roster: None, session
     walk(client, HAPPY)
     count = session.scalar(select(func.count()).select_from(CaseEvent))
     assert count >= len(HAPPY) + 2  # received, each answer, connect, dial stage
+
+
+def test_the_caller_is_thanked_for_her_message_even_when_the_case_is_unknown(client: Any) -> None:
+    root = twiml(call(client, "/voice/voicemail/999999", RecordingSid="RE" + "2" * 32))
+    assert verbs(root) == ["Say", "Hangup"]
+    assert "Danke" in root.find("Say").text
