@@ -8,8 +8,11 @@ SPEC := .cache/twilio_api_v2010.json
 AXE_CORE := 4.14.1
 AXE := .cache/axe-core-$(AXE_CORE).min.js
 PORT ?= 5000
+# The dashboard's strings: German msgids in _() / {{ _() }}, English in dashboard/translations/en.
+BABEL_KEYWORDS := -k _ -k gettext -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2
+BABEL_IGNORE := .* tests bench migrations node_modules instance
 
-.PHONY: help run test lint fmt bench twilio-spec browser-assets clean
+.PHONY: help run test lint fmt bench twilio-spec browser-assets translations translations-update clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,15 +23,24 @@ $(STAMP): requirements.txt requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-run: $(STAMP)  ## start the hotline locally: SQLite, simulator mode, demo data when empty
+run: $(STAMP) translations  ## start the hotline locally: SQLite, simulator mode, demo data when empty
 	PORT=$(PORT) BIN=$(BIN) bin/run-local
 
-test: $(STAMP) twilio-spec browser-assets  ## run the whole test suite, browser tests included (PostgreSQL too when TEST_DATABASE_URL is set)
+test: $(STAMP) translations twilio-spec browser-assets  ## run the whole test suite, browser tests included (PostgreSQL too when TEST_DATABASE_URL is set)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## lint and check formatting
 	$(BIN)/ruff check .
+
+translations: $(STAMP)  ## compile the dashboard's translations (.po -> .mo, not committed)
+	$(BIN)/pybabel -q compile -f -d dashboard/translations
+
+translations-update: $(STAMP)  ## extract the dashboard's strings and add the new ones to the .po (then fill in the English)
+	@mkdir -p .cache
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --ignore-dirs='$(BABEL_IGNORE)' -o .cache/messages.pot .
+	$(BIN)/pybabel -q update -i .cache/messages.pot -d dashboard/translations -w 100 --ignore-obsolete --no-fuzzy-matching
+	@$(BIN)/pybabel compile --statistics -d dashboard/translations 2>&1 | grep -v '^compiling' || true
 
 bench: $(STAMP)  ## run the benchmarks and print their results
 	$(BIN)/python -m bench.run_all
