@@ -6,7 +6,11 @@ short transaction and claimed first by a conditional UPDATE checked by row count
 
 - a wave: `SET next_wave_at = <next> WHERE id = :id AND status = 'active' AND next_wave_at = :seen`;
 - a deadline: `SET unfilled_alert_sent = true WHERE id = :id AND unfilled_alert_sent = false`;
-- an undeliverable offer: `SET status = 'undeliverable' WHERE id = :id AND status = 'open'`.
+- an undeliverable offer: `SET status = 'undeliverable' WHERE id = :id AND status = 'open'`;
+- an SMS to a family that could not be delivered (the parent's confirmation: number invalid, SMS
+  opted out, reported undelivered): the case event `outbox:<id>:family-undelivered`, inserted
+  once per outbox row (unique per case and key); its insert is the claim, and the coordinators on
+  duty are asked by SMS to phone the family.
 
 Two workers (or a worker and a retried job) therefore never act twice on the same item. Offers of
 earlier waves stay open while the dispatch runs (a late yes still counts); they expire only when
@@ -16,15 +20,18 @@ the dispatch ends.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import String, cast, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from cases.service import record_event
 from core.database import Database
+from core.logs import mask_phone
+from core.phones import is_mobile
 from dispatch.matching import NoPostcode
 from dispatch.offers import (
     alert_unfilled,
@@ -36,13 +43,46 @@ from dispatch.offers import (
     send_offer,
     send_wave,
 )
+from dispatch.outbox import enqueue_sms
 from dispatch.policy import DispatchPolicy
-from models import Case, CaseStatus, Dispatch, DispatchStatus, Offer, OfferStatus, OutboxMessage, OutboxStatus
+from dispatch.texts import gsm_safe
+from models import (
+    Caregiver,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Dispatch,
+    DispatchStatus,
+    Offer,
+    OfferStatus,
+    OutboxMessage,
+    OutboxStatus,
+)
+from roster.queries import find_on_duty
 
 log = logging.getLogger(__name__)
 
 #: Delivery states from Twilio's status callback that mean the offer never reached her phone.
 UNDELIVERED_STATES = ("undelivered", "failed")
+#: Outbox purposes of the SMS that go to a family; when one cannot be delivered, a person phones.
+FAMILY_PURPOSES = ("parent_confirmation",)
+#: A family SMS that failed longer ago than this is not reported any more (it was dealt with by then).
+FAMILY_ALERT_WINDOW = timedelta(hours=24)
+#: The coordinators' SMS when a family's SMS could not be delivered (German, like every coordinator text).
+FAMILY_UNDELIVERED_TEXT = (
+    "Fluxx: SMS an die Eltern zu Fall {reference} nicht zugestellt ({reason}). "
+    "Bitte {phone} anrufen und Bescheid geben{caregiver}."
+)
+#: Why a family SMS failed, in the coordinators' words, by Twilio error code.
+FAMILY_FAILURE_REASONS = {
+    21211: "ungültige Nummer",
+    21610: "SMS per STOP abbestellt",
+    21614: "keine Handynummer",
+    30003: "Handy nicht erreichbar",
+    30005: "Nummer unbekannt",
+    30006: "Festnetz oder nicht erreichbar",
+}
+_TWILIO_CODE = re.compile(r"(?:Twilio error|code) (\d{5})")
 
 
 @dataclass
@@ -55,6 +95,7 @@ class WaveReport:
     deadline_alerts: int = 0
     undeliverable: int = 0
     replacements: int = 0
+    family_alerts: int = 0
     skipped: int = 0
     errors: int = 0
 
@@ -63,7 +104,8 @@ class WaveReport:
         return (
             f"waves={self.waves} offers={self.offers} exhausted={self.exhausted} "
             f"deadline_alerts={self.deadline_alerts} undeliverable={self.undeliverable} "
-            f"replacements={self.replacements} skipped={self.skipped} errors={self.errors}"
+            f"replacements={self.replacements} family_alerts={self.family_alerts} "
+            f"skipped={self.skipped} errors={self.errors}"
         )
 
 
@@ -99,7 +141,12 @@ def run_due_dispatch_work(
 def handle_undeliverable_offers(
     database: Database, *, now: datetime, policy: DispatchPolicy, batch: int = 50
 ) -> WaveReport:
-    """Mark open offers whose SMS failed as undeliverable and offer the case to the next candidate at once."""
+    """Replace offers whose SMS failed by an offer to the next candidate at once; report failed family SMS.
+
+    An SMS that could not be delivered to a caregiver moves her offer on; one that could not be
+    delivered to a family (the parent's confirmation) is reported to the coordinators on duty,
+    who phone the family instead (alert_undelivered_family_sms).
+    """
     report = WaveReport()
     for offer_id in _find_undeliverable(database, limit=batch):
         try:
@@ -108,7 +155,92 @@ def handle_undeliverable_offers(
         except Exception:
             log.exception("offer %s: replacement failed", offer_id)
             report.errors += 1
+    family = alert_undelivered_family_sms(database, now=now, policy=policy, batch=batch)
+    report.family_alerts += family.family_alerts
+    report.skipped += family.skipped
+    report.errors += family.errors
     return report
+
+
+def alert_undelivered_family_sms(
+    database: Database, *, now: datetime, policy: DispatchPolicy, batch: int = 50
+) -> WaveReport:
+    """Ask the coordinators on duty by SMS to phone each family whose SMS failed, once per message."""
+    report = WaveReport()
+    for message_id in _find_undelivered_family_sms(database, now=now, limit=batch):
+        try:
+            with database.unit_of_work() as session:
+                if _alert_family(session, message_id=message_id, now=now, policy=policy):
+                    report.family_alerts += 1
+                else:
+                    report.skipped += 1  # another worker told them first
+        except Exception:
+            log.exception("outbox %s: family alert failed", message_id)
+            report.errors += 1
+    return report
+
+
+def family_failure_reason(last_error: str | None) -> str:
+    """Return why a family SMS failed, in a few German words for the coordinators."""
+    match = _TWILIO_CODE.search(last_error or "")
+    return (
+        FAMILY_FAILURE_REASONS.get(int(match.group(1)), "nicht zustellbar") if match else "nicht zustellbar"
+    )
+
+
+def family_undelivered_text(*, reference: str, phone: str, reason: str, caregiver: Caregiver | None) -> str:
+    """Return the coordinators' SMS: the family's SMS did not arrive, please phone them."""
+    who = f": {gsm_safe(caregiver.name)} ({caregiver.phone}) kommt" if caregiver is not None else ""
+    return FAMILY_UNDELIVERED_TEXT.format(reference=reference, phone=phone, reason=reason, caregiver=who)
+
+
+def _alert_family(session: Session, *, message_id: int, now: datetime, policy: DispatchPolicy) -> bool:
+    """Claim one failed family SMS (its case event) and text the coordinators; False when already told."""
+    message = session.get(OutboxMessage, message_id)
+    case = session.get(Case, message.case_id) if message is not None and message.case_id else None
+    if message is None or case is None:
+        return False
+    reason = family_failure_reason(message.last_error)
+    recipients = sorted({s.phone for s in find_on_duty(session, at=now) if is_mobile(s.phone)})
+    if not record_event(
+        session,
+        case,
+        key=f"outbox:{message.id}:family-undelivered",
+        kind="family_sms_undelivered",
+        now=now,
+        detail={"outbox": message.id, "purpose": message.purpose, "reason": reason, "recipients": recipients},
+    ):
+        return False
+    caregiver = session.get(Caregiver, case.caregiver_id) if case.caregiver_id else None
+    body = family_undelivered_text(
+        reference=case.reference, phone=message.to_number, reason=reason, caregiver=caregiver
+    )
+    for phone in recipients:
+        enqueue_sms(
+            session,
+            to=phone,
+            body=body,
+            purpose="family_sms_undelivered",
+            dedupe_key=f"outbox:{message.id}:family-undelivered:{phone}",
+            now=now,
+            case_id=case.id,
+            from_number=policy.hotline_number,
+        )
+    if recipients:
+        log.info(
+            "case %s: SMS to the family %s failed (%s); coordinators asked to phone",
+            case.id,
+            mask_phone(message.to_number),
+            reason,
+        )
+    else:
+        log.warning(
+            "case %s: SMS to the family %s failed (%s) and no coordinator with a mobile is on duty",
+            case.id,
+            mask_phone(message.to_number),
+            reason,
+        )
+    return True
 
 
 def _run_wave(
@@ -237,6 +369,29 @@ def _find_due_deadlines(database: Database, *, now: datetime, limit: int) -> Seq
                 Dispatch.unfilled_alert_sent.is_(False),
             )
             .order_by(Dispatch.deadline_at, Dispatch.id)
+            .limit(limit)
+        ).all()
+
+
+def _find_undelivered_family_sms(database: Database, *, now: datetime, limit: int) -> Sequence[int]:
+    """Return the ids of recent family SMS that failed or were reported undelivered, not yet reported."""
+    reported_key = (
+        literal("outbox:", String) + cast(OutboxMessage.id, String) + literal(":family-undelivered")
+    )
+    with database.unit_of_work() as session:
+        return session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.purpose.in_(FAMILY_PURPOSES),
+                OutboxMessage.case_id.is_not(None),
+                OutboxMessage.created_at >= now - FAMILY_ALERT_WINDOW,
+                or_(
+                    OutboxMessage.status == OutboxStatus.FAILED,
+                    OutboxMessage.delivery_status.in_(UNDELIVERED_STATES),
+                ),
+                ~exists().where(CaseEvent.case_id == OutboxMessage.case_id, CaseEvent.key == reported_key),
+            )
+            .order_by(OutboxMessage.id)
             .limit(limit)
         ).all()
 
