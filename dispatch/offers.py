@@ -46,7 +46,17 @@ from dispatch.texts import (
     word,
 )
 from ivr.summary import describe_case
-from models import Caregiver, Case, CaseStatus, Dispatch, DispatchStatus, Offer, OfferStatus
+from models import (
+    Caregiver,
+    Case,
+    CaseStatus,
+    Dispatch,
+    DispatchStatus,
+    Offer,
+    OfferStatus,
+    OutboxMessage,
+    OutboxStatus,
+)
 from roster.queries import find_on_duty
 
 log = logging.getLogger(__name__)
@@ -710,15 +720,28 @@ def _tell_taken(session: Session, *, offer: Offer, caregiver: Caregiver, now: da
     session.refresh(offer)
     case = session.get(Case, offer.case_id)
     assert case is not None
-    enqueue_sms(
-        session,
-        to=caregiver.phone,
-        body=job_text("taken", language=caregiver_language(caregiver), code=offer.code),
-        purpose="offer_taken",
-        dedupe_key=f"offer:{offer.id}:taken",
-        now=now,
-        case_id=case.id,
-    )
+    body = job_text("taken", language=caregiver_language(caregiver), code=offer.code)
+    # Her yes crossed the winner's: when the "has been filled" SMS to her is still waiting in the
+    # outbox, it becomes this answer, so she gets one message, not two.
+    merged = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.dedupe_key == f"offer:{offer.id}:withdrawn",
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(body=body, purpose="offer_taken")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not merged:
+        enqueue_sms(
+            session,
+            to=caregiver.phone,
+            body=body,
+            purpose="offer_taken",
+            dedupe_key=f"offer:{offer.id}:taken",
+            now=now,
+            case_id=case.id,
+        )
     record_event(
         session,
         case,

@@ -269,6 +269,19 @@ def test_a_late_yes_is_told_kindly_that_the_job_is_taken_once(
     assert session.get(Case, case.id).caregiver_id == pool["near1"].id  # type: ignore[union-attr]
 
 
+def test_a_yes_that_crosses_the_winners_gets_one_answer_not_two(
+    session: Session, now: datetime, pool: dict[str, Caregiver]
+) -> None:
+    _case, _dispatch, offers = _started(session, now)
+    assert accept_offer(session, caregiver=pool["near1"], code=offers[0].code, now=now) is AcceptResult.WON
+    crossing = pool["near2"]  # her JA was on its way while the winner's was processed
+    assert accept_offer(session, caregiver=crossing, code=offers[1].code, now=now) is AcceptResult.TAKEN
+    to_her = outbox(session, to=crossing.phone)
+    offer_sms = [m for m in to_her if m.purpose == "offer"]
+    assert len(to_her) - len(offer_sms) == 1  # the "has been filled" notice became the "already taken" answer
+    assert "schon vergeben" in [m for m in to_her if m not in offer_sms][0].body
+
+
 def test_without_a_mobile_number_the_coordinators_are_asked_to_phone_the_parent(
     session: Session, now: datetime, pool: dict[str, Caregiver]
 ) -> None:
