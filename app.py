@@ -32,6 +32,13 @@ def create_app(
     configure_logging()
 
     settings = settings or load_settings(instance_path=app.instance_path)
+    if settings.trusted_proxy_hops > 0:
+        # Behind nginx: take the client's address from X-Forwarded-For (sign-in throttling counts
+        # failures per address) — only as many hops as the operator says there are proxies.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     from telephony.gateway import make_gateway
 
     app.extensions["fluxx"] = Services(

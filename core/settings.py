@@ -37,6 +37,8 @@ class Settings:
     language_en: str = "en-GB"
     #: Base URL recorded prompts are played from (relative audio names are joined to it).
     audio_base_url: str | None = None
+    #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0 = none, trust nothing).
+    trusted_proxy_hops: int = 0
     #: The token webhooks are signed with in simulator mode (generated per instance folder).
     simulator_auth_token: str | None = field(default=None, repr=False)
     #: DISPATCH_WAVE_SIZE: how many caregivers each wave of SMS offers goes to (the best-ranked first).
@@ -115,6 +117,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, instance_path: st
         voice_en=get("VOICE_EN") or "Polly.Amy",
         language_en=get("LANGUAGE_EN") or "en-GB",
         audio_base_url=get("AUDIO_BASE_URL"),
+        trusted_proxy_hops=get_int("TRUSTED_PROXY_HOPS", 0),
         dispatch_wave_size=get_int("DISPATCH_WAVE_SIZE", 3),
         dispatch_wait_now_minutes=get_int("DISPATCH_WAIT_NOW_MINUTES", 5),
         dispatch_wait_today_minutes=get_int("DISPATCH_WAIT_TODAY_MINUTES", 15),

@@ -78,3 +78,25 @@ def test_users_create_makes_the_first_lead(runner: Any, session: Any) -> None:
 def test_users_create_refuses_a_short_password(runner: Any) -> None:
     result = runner.invoke(args=["users", "create", "--username", "x", "--password", "kurz"])
     assert result.exit_code != 0 and "zu kurz" in result.output
+
+
+def test_behind_a_proxy_throttling_counts_the_real_client_address(settings: Any, database: Any, clock: Any,
+                                                                   session: Any, lead: User) -> None:
+    from app import create_app
+
+    app = create_app({"TESTING": True}, settings=settings.with_overrides(trusted_proxy_hops=1),
+                     database=database, clock=clock)
+    attacker, colleague = app.test_client(), app.test_client()
+
+    def attempt(client: Any, address: str, password: str) -> int:
+        token = csrf_from(client.get("/login", headers={"X-Forwarded-For": address}).get_data(as_text=True))
+        return client.post("/login", data={"username": "other", "password": password, "csrf_token": token},
+                           headers={"X-Forwarded-For": address}).status_code
+
+    for _ in range(5):
+        assert attempt(attacker, "203.0.113.9", "falsch") == 401
+    assert attempt(attacker, "203.0.113.9", "falsch") == 429
+    token = csrf_from(colleague.get("/login", headers={"X-Forwarded-For": "198.51.100.7"}).get_data(as_text=True))
+    response = colleague.post("/login", data={"username": "lea", "password": "richtig-lang-genug",
+                                              "csrf_token": token}, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert response.status_code == 302  # the colleague at another address is not locked out
