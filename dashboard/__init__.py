@@ -83,7 +83,7 @@ def _optional_modules() -> list[Any]:
     import importlib
 
     modules = []
-    for name in ("board", "cases", "roster", "caregivers", "simulator", "calendar", "users"):
+    for name in ("board", "cases", "roster", "caregivers", "simulator", "calendar", "users", "reports"):
         try:
             modules.append(importlib.import_module(f"dashboard.{name}"))
         except ModuleNotFoundError as exc:
