@@ -37,6 +37,12 @@ class Settings:
     language_en: str = "en-GB"
     #: Base URL recorded prompts are played from (relative audio names are joined to it).
     audio_base_url: str | None = None
+    #: Retention (PRIVACY.md): voicemails deleted after this many days (also at Twilio).
+    voicemail_retention_days: int = 30
+    #: Cases anonymised this many months after they were closed or cancelled.
+    case_retention_months: int = 12
+    #: Police-certificate data deleted this many months after a caregiver left.
+    certificate_retention_months: int = 3
     #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0 = none, trust nothing).
     trusted_proxy_hops: int = 0
     #: The token webhooks are signed with in simulator mode (generated per instance folder).
@@ -118,6 +124,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, instance_path: st
         language_en=get("LANGUAGE_EN") or "en-GB",
         audio_base_url=get("AUDIO_BASE_URL"),
         trusted_proxy_hops=get_int("TRUSTED_PROXY_HOPS", 0),
+        voicemail_retention_days=get_int("VOICEMAIL_RETENTION_DAYS", 30),
+        case_retention_months=get_int("CASE_RETENTION_MONTHS", 12),
+        certificate_retention_months=get_int("CERTIFICATE_RETENTION_MONTHS", 3),
         dispatch_wave_size=get_int("DISPATCH_WAVE_SIZE", 3),
         dispatch_wait_now_minutes=get_int("DISPATCH_WAIT_NOW_MINUTES", 5),
         dispatch_wait_today_minutes=get_int("DISPATCH_WAIT_TODAY_MINUTES", 15),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -66,6 +67,11 @@ class SimulatorGateway:
         )
         log.info("simulator call %s to %s runs %s", sid, mask_phone(to), url)
         return sid
+
+
+def delete_recording_with(gateway: object) -> Callable[[str], None] | None:
+    """Return the gateway's way to delete a recording at the provider, or None (simulator: nothing to do)."""
+    return getattr(gateway, "delete_recording", None)
 
 
 def make_gateway(settings: Settings) -> SmsGateway:

@@ -183,6 +183,17 @@ class TwilioRestGateway:
             raise SendError("Twilio answered without a CallSid", transient=True)
         return sid
 
+    def delete_recording(self, sid: str) -> None:
+        """Delete a voicemail recording at Twilio (retention); one that is already gone counts as deleted."""
+        try:
+            self.client.recordings(sid).delete()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return
+            raise self._to_send_error(exc) from exc
+        except (TwilioException, requests.RequestException) as exc:
+            raise self._to_send_error(exc) from exc
+
     def find_recent_sms(self, *, to: str, body: str, since: datetime) -> str | None:
         """Return the SID of the newest message to `to` with this body created at or after `since`."""
         try:

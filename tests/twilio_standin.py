@@ -8,7 +8,8 @@ Point TWILIO_API_BASE (or `TwilioRestGateway.create(api_base=...)`) at `standin.
     standin.fail_next("hang", seconds=2)           # answer only after 2 s (client times out)
     standin.fail_next("hang", seconds=2, create=True)  # ... but the message *was* created
 
-Supported: POST/GET .../Accounts/{AccountSid}/Messages.json, POST .../Calls.json.
+Supported: POST/GET .../Accounts/{AccountSid}/Messages.json, POST .../Calls.json,
+DELETE .../Recordings/{Sid}.json.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 API = "/2010-04-01"
-_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/(?P<resource>Messages|Calls)\.json$")
+_PATH = re.compile(
+    r"^/2010-04-01/Accounts/(?P<account>[^/]+)/(?P<resource>Messages|Calls|Recordings)(?:/(?P<sid>\w+))?\.json$"
+)
 
 ERRORS = {
     21211: "The 'To' number is not a valid phone number.",
@@ -87,6 +90,9 @@ class TwilioStandIn:
     requests: list[RecordedRequest] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    #: Recording SIDs that exist (tests add them), and those deleted through the API.
+    recordings: set[str] = field(default_factory=set)
+    deleted_recordings: list[str] = field(default_factory=list)
     _faults: deque[_Fault] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -105,6 +111,9 @@ class TwilioStandIn:
                 standin._handle(self)
 
             def do_GET(self) -> None:  # noqa: N802
+                standin._handle(self)
+
+            def do_DELETE(self) -> None:  # noqa: N802
                 standin._handle(self)
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
@@ -182,7 +191,7 @@ class TwilioStandIn:
             return self._reply_fault(handler, fault)
         created: tuple[int, dict[str, Any]] | None = None
         if fault is None or fault.options.get("create"):
-            created = self._serve(record, match["account"], match["resource"])
+            created = self._serve(record, match["account"], match["resource"], match["sid"])
         if fault is not None:  # hang: answer only after the client gave up
             self._release.wait(float(fault.options.get("seconds", 30)))
             try:
@@ -198,7 +207,15 @@ class TwilioStandIn:
             return False
         return self.auth_token is None or auth[1] == self.auth_token
 
-    def _serve(self, record: RecordedRequest, account: str, resource: str) -> tuple[int, dict[str, Any]]:
+    def _serve(
+        self, record: RecordedRequest, account: str, resource: str, sid: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        if resource == "Recordings" and record.method == "DELETE" and sid:
+            if sid not in self.recordings:
+                return 404, _error(20404, "The requested resource was not found", 404)
+            self.recordings.discard(sid)
+            self.deleted_recordings.append(sid)
+            return 204, {}
         if resource == "Messages" and record.method == "POST":
             if not record.param("To"):
                 return 400, _error(21604, "A 'To' phone number is required.", 400)
@@ -296,6 +313,11 @@ class TwilioStandIn:
         payload: dict[str, Any],
         headers: dict[str, str] | None = None,
     ) -> None:
+        if status == 204:  # No Content: no body at all
+            handler.send_response(status)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
         data = json.dumps(payload).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")

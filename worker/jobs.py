@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,9 +35,16 @@ class TickReport:
     results: dict[str, object] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def idle(self) -> bool:
+        """Return True when no job did anything (every count in every summary is zero)."""
+        return not self.errors and all(
+            result is None or not re.search(r"=[1-9]", _summarize(result)) for result in self.results.values()
+        )
+
     def summary(self) -> str:
         """Return the tick as one log line (counts only, no personal data)."""
-        parts = [f"{name}: {_summarize(result)}" for name, result in self.results.items()]
+        parts = [f"{name}: {_summarize(result)}" for name, result in self.results.items() if result is not None]
         parts += [f"{name}: ERROR {error}" for name, error in self.errors.items()]
         return f"tick {self.worker} " + "; ".join(parts)
 
@@ -79,7 +87,14 @@ def undeliverable_offers_job(services: Services, now: datetime) -> WaveReport:
 
 
 #: Run in this order on every tick. Other packages' jobs are appended here.
-TICK_JOBS: list[Job] = [deliver_outbox_job, dispatch_waves_job, undeliverable_offers_job]
+def retention_job(services: Services, now: datetime) -> object:
+    """Run the daily data-retention job (gdpr.jobs) when it is due."""
+    from gdpr.jobs import retention_job as run
+
+    return run(services, now)
+
+
+TICK_JOBS: list[Job] = [deliver_outbox_job, dispatch_waves_job, undeliverable_offers_job, retention_job]
 
 
 def tick_job(services: Services, *, jobs: Sequence[Job] | None = None, name: str | None = None) -> TickReport:
@@ -94,7 +109,8 @@ def tick_job(services: Services, *, jobs: Sequence[Job] | None = None, name: str
             log.exception("tick job %s failed", job_name)
             report.errors[job_name] = type(exc).__name__
     write_heartbeat(services, name=report.worker, now=now)
-    log.info("%s", report.summary())
+    # An idle tick every second or two would drown the log; it still shows at DEBUG.
+    log.log(logging.DEBUG if report.idle else logging.INFO, "%s", report.summary())
     return report
 
 

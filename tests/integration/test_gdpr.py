@@ -137,3 +137,27 @@ def test_gdpr_commands(runner: Any, session: Any, clock: Any) -> None:
 def test_months_before_clamps_to_the_end_of_the_month() -> None:
     assert months_before(datetime(2026, 3, 31, 12, tzinfo=BERLIN), 1) == datetime(2026, 2, 28, 12, tzinfo=BERLIN)
     assert months_before(datetime(2026, 1, 15, tzinfo=BERLIN), 12) == datetime(2025, 1, 15, tzinfo=BERLIN)
+
+
+def test_the_daily_retention_job_runs_once_a_day_and_deletes_at_twilio(
+    app: Any, session: Any, clock: Any, twilio_standin: Any
+) -> None:
+    """The worker's tick deletes an old voicemail at Twilio once; the next tick the same day does nothing."""
+    from telephony.twilio_rest import TwilioRestGateway
+    from tests.fixtures_twilio import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+    from worker.jobs import tick_job
+
+    services = app.extensions["fluxx"]
+    services.gateway = TwilioRestGateway.create(account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN,
+                                                api_base=twilio_standin.base_url)
+    sid = "RE" + "d" * 32
+    twilio_standin.recordings.add(sid)
+    case = make_case(session, now=clock.now() - timedelta(days=40), voicemail_sid=sid)
+
+    assert tick_job(services).results["retention"].voicemails_deleted == 1
+    assert twilio_standin.deleted_recordings == [sid]
+    session.refresh(case)
+    assert case.voicemail_sid is None
+    assert tick_job(services).results["retention"] is None  # once a day
+    clock.advance(hours=24)
+    assert tick_job(services).results["retention"] is not None  # and again the next day
