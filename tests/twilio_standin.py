@@ -191,7 +191,8 @@ class TwilioStandIn:
             return self._reply_fault(handler, fault)
         created: tuple[int, dict[str, Any]] | None = None
         if fault is None or fault.options.get("create"):
-            created = self._serve(record, match["account"], match["resource"], match["sid"])
+            extra = {"sid": match["sid"]} if match["sid"] else {}  # subclasses may override _serve(record, a, r)
+            created = self._serve(record, match["account"], match["resource"], **extra)
         if fault is not None:  # hang: answer only after the client gave up
             self._release.wait(float(fault.options.get("seconds", 30)))
             try:
