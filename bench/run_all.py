@@ -26,8 +26,10 @@ def benchmarks(args: argparse.Namespace) -> list[tuple[str, list[str], bool]]:
     postgres = ["--no-postgres"] if args.no_postgres else []
     quick = ["--quick"] if args.quick else []
     return [
-        ("Webhook latency: the app and the floor side by side",
+        ("Webhook latency: the app and the floor side by side (callers press keys back to back: a stress test)",
          [*python, "bench.webhook_latency", *quick, *postgres, *(["--profile"] if args.profile else [])], True),
+        ("Webhook latency with callers pausing 250 ms between keys (still ten times faster than a real caller)",
+         [*python, "bench.webhook_latency", "--pause-ms", "250", "--rounds", "2", *quick, *postgres], True),
         ("Memory", [*python, "bench.memory", *(["--calls", "60"] if args.quick else [])], True),
         ("Dispatch: from `cases dispatch` to the first offer at the REST client",
          [*python, "bench.dispatch_latency", *quick, *postgres], True),

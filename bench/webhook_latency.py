@@ -327,7 +327,7 @@ def check_answer(answer: bytes, expect: bytes | None) -> str | None:
 
 
 def run_load(port: int, calls: Sequence[Sequence[Sequence[Request]]], *, check: bool,
-             time_limit: float, request_timeout: float = 30.0) -> LoadResult:
+             time_limit: float, request_timeout: float = 30.0, pause: float = 0.0) -> LoadResult:
     """Let each caller (one thread each) walk its calls; stop by itself after `time_limit` seconds."""
     result = LoadResult()
     lock = threading.Lock()
@@ -353,6 +353,8 @@ def run_load(port: int, calls: Sequence[Sequence[Sequence[Request]]], *, check: 
                 if problem:
                     errors.append(f"{request.webhook}: {problem}")
                     break  # a call that went wrong is abandoned, as Twilio would hang up
+                if pause:
+                    time.sleep(pause)  # the caller listens to the prompt and presses a key
             else:
                 done += 1
         with lock:
@@ -399,7 +401,7 @@ class Phase:
 
 
 def measure(servers: dict[str, Server], *, levels: Sequence[tuple[int, int]], rounds: int,
-            time_limit: float, warmup_calls: int = 6, log: bool = True) -> list[Phase]:
+            time_limit: float, warmup_calls: int = 6, log: bool = True, pause: float = 0.0) -> list[Phase]:
     """Measure every target at every level, `rounds` times in rotating order; return the phases."""
     names = list(servers)
     for name in names:  # warm up: imports, connection pools, prompt caches in both workers
@@ -416,7 +418,7 @@ def measure(servers: dict[str, Server], *, levels: Sequence[tuple[int, int]], ro
                 serial += 1
                 calls = make_calls(server.port, callers=callers, calls_per_caller=per_caller,
                                    tag=f"{serial:04d}")
-                result = run_load(server.port, calls, check=name != "floor", time_limit=time_limit)
+                result = run_load(server.port, calls, check=name != "floor", time_limit=time_limit, pause=pause)
                 phase = Phase(name, callers, round_ + 1, result)
                 phases.append(phase)
                 if log:
@@ -631,7 +633,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         servers = start_servers(folder, postgres_url=postgres_url)
         print(f"webhook latency: {', '.join(servers)}; {machine_line()}", file=sys.stderr, flush=True)
         with running(list(servers.values())):
-            phases = measure(servers, levels=levels, rounds=args.rounds, time_limit=args.time_limit)
+            phases = measure(servers, levels=levels, rounds=args.rounds, time_limit=args.time_limit,
+                             pause=args.pause_ms / 1000)
         summary = summarize(phases)
         summary["markdown"] = report(summary, targets=list(servers), levels=levels, rounds=args.rounds)
         summary["targets"] = targets_check(summary)
@@ -647,6 +650,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--levels", default="1x20,10x10,50x4",
                         help="concurrency levels as CALLERSxCALLS_EACH, comma-separated [%(default)s]")
     parser.add_argument("--rounds", type=int, default=3, help="repeat every level this often [%(default)s]")
+    parser.add_argument("--pause-ms", type=float, default=0.0,
+                        help="pause of each caller between her requests (0 = back to back, a stress test; "
+                             "a real caller needs seconds per question) [%(default)s]")
     parser.add_argument("--time-limit", type=float, default=120.0,
                         help="seconds after which one load phase stops by itself [%(default)s]")
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_POSTGRES),
