@@ -83,7 +83,8 @@ def _optional_modules() -> list[Any]:
     import importlib
 
     modules = []
-    for name in ("board", "cases", "roster", "caregivers", "simulator", "calendar", "users", "reports"):
+    for name in ("board", "cases", "roster", "caregivers", "simulator", "calendar", "users", "reports",
+                 "partners", "billing"):
         try:
             modules.append(importlib.import_module(f"dashboard.{name}"))
         except ModuleNotFoundError as exc:

@@ -112,6 +112,8 @@ def flag_label(flag: str) -> str:
         "after_hours": _("außerhalb der Servicezeit"),
         "hung_up_waiting": _("aufgelegt beim Warten"),
         "fallback_voicemail": _("Sprachnachricht über die Notfall-Ansage"),
+        "known_family": _("bekannte Familie"),
+        "non_member_municipality": _("Kommune ist kein Fluxx-Mitglied"),
     }.get(flag, flag)
 
 
@@ -415,7 +417,9 @@ def describe_event(event: CaseEvent, names: Mapping[str, str]) -> str:
         return _("Rückruf: Familie nicht erreicht (%(status)s)", status=call_status_label(d.get("status")))
     if kind == "callback_call_status":
         return _("Rückruf-Anruf: %(status)s", status=call_status_label(d.get("status")))
-    return kind.replace("_", " ")
+    from dashboard.billing import describe_billing_event
+
+    return describe_billing_event(kind, d) or kind.replace("_", " ")
 
 
 def action_error_message(reason: ManualReason | EditError | str) -> str:

@@ -7,9 +7,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from accounts import create_user
-from models import CalendarFeed, Caregiver, Unavailability
+from billing import load_demo_billing
+from models import CalendarFeed, Caregiver, Employer, Family, Unavailability
 from tests.factories import ANNA, make_case, make_shift
 
 #: Pages anyone may open (the calendar feed is protected by its secret token instead).
@@ -19,6 +21,10 @@ LEAD_ONLY = {
     "caregivers.edit", "caregivers.opt_out", "caregivers.add_period", "caregivers.remove_period",
     "roster.renew_feed", "roster.upload", "roster.remove_shift", "roster.edit_shift", "roster.new_shift",
     "users.index", "users.create", "users.toggle_active", "users.new_password",
+    "partners.new_employer", "partners.edit_employer", "partners.new_family", "partners.edit_family",
+    "partners.members", "partners.tariffs",
+    "billing.index", "billing.run", "billing.invoice_pdf_download", "billing.invoice_csv_download",
+    "billing.statement_csv_download", "billing.accounting_download",
 }
 NOT_DASHBOARD = ("voice.", "sms.", "assets.", "static")
 
@@ -40,7 +46,11 @@ def world(session: Any, clock: Any) -> dict[str, int | str]:
     for role in ("lead", "coordinator"):
         create_user(session, username=role, name=role.title(), role=role, password="ein-langes-passwort", now=now)
     session.flush()
-    return {"case_id": case.id, "shift_id": shift.id, "caregiver_id": person.id, "period_id": period.id,
+    load_demo_billing(session, now=now)
+    employer = session.scalars(select(Employer)).first()
+    family = session.scalars(select(Family)).first()
+    return {"employer_id": employer.id, "family_id": family.id, "invoice_id": 1, "statement_id": 1,
+            "month": "2026-10", "case_id": case.id, "shift_id": shift.id, "caregiver_id": person.id, "period_id": period.id,
             "user_id": 1, "token": feed.token, "code": "de"}
 
 
