@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from dispatch.offers import start_dispatch
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
+from dispatch.offers import start_dispatch
 from dispatch.policy import DispatchPolicy
 from models import CallerType, Caregiver, CareType, Case, Dispatch, Offer, OfferStatus, Reason, Urgency
 from tests.factories import make_case
