@@ -34,7 +34,7 @@ from dispatch.offers import (
 )
 from dispatch.outbox import enqueue_call, enqueue_sms
 from dispatch.policy import DispatchPolicy
-from dispatch.texts import gsm_safe
+from dispatch.texts import job_text
 from ivr.summary import describe_case
 from models import (
     Caregiver,
@@ -54,12 +54,6 @@ log = logging.getLogger(__name__)
 #: A second click on "call back" within this time does not ring her phone a second time.
 CALLBACK_REPEAT_GUARD = timedelta(minutes=2)
 
-_CANCELLED_TEXT = {
-    "de": "Fluxx: Fall {reference} wurde storniert. Der Einsatz entfällt, Sie müssen nicht hinfahren. "
-    "Vielen Dank für Ihre Hilfe!",
-    "en": "Fluxx: Case {reference} has been cancelled. The job is off, you do not need to go. "
-    "Thank you for your help!",
-}
 
 
 class ManualReason(enum.StrEnum):
@@ -377,7 +371,7 @@ def cancel_case(
 
 def cancelled_text(case: Case, *, language: str) -> str:
     """Return the SMS that tells the assigned caregiver the job is off."""
-    return gsm_safe(_CANCELLED_TEXT.get(language, _CANCELLED_TEXT["de"]).format(reference=case.reference))
+    return job_text("cancelled", language=language, reference=case.reference)
 
 
 # --- Call back -----------------------------------------------------------------------------------

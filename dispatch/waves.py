@@ -45,7 +45,7 @@ from dispatch.offers import (
 )
 from dispatch.outbox import enqueue_sms
 from dispatch.policy import DispatchPolicy
-from dispatch.texts import gsm_safe
+from dispatch.texts import gsm_safe, job_text
 from models import (
     Caregiver,
     Case,
@@ -68,11 +68,6 @@ UNDELIVERED_STATES = ("undelivered", "failed")
 FAMILY_PURPOSES = ("parent_confirmation",)
 #: A family SMS that failed longer ago than this is not reported any more (it was dealt with by then).
 FAMILY_ALERT_WINDOW = timedelta(hours=24)
-#: The coordinators' SMS when a family's SMS could not be delivered (German, like every coordinator text).
-FAMILY_UNDELIVERED_TEXT = (
-    "Fluxx: SMS an die Eltern zu Fall {reference} nicht zugestellt ({reason}). "
-    "Bitte {phone} anrufen und Bescheid geben{caregiver}."
-)
 #: Why a family SMS failed, in the coordinators' words, by Twilio error code.
 FAMILY_FAILURE_REASONS = {
     21211: "ungültige Nummer",
@@ -191,7 +186,8 @@ def family_failure_reason(last_error: str | None) -> str:
 def family_undelivered_text(*, reference: str, phone: str, reason: str, caregiver: Caregiver | None) -> str:
     """Return the coordinators' SMS: the family's SMS did not arrive, please phone them."""
     who = f": {gsm_safe(caregiver.name)} ({caregiver.phone}) kommt" if caregiver is not None else ""
-    return FAMILY_UNDELIVERED_TEXT.format(reference=reference, phone=phone, reason=reason, caregiver=who)
+    return job_text("family_undelivered", language="de", reference=reference, phone=phone, reason=reason,
+                    caregiver=who)
 
 
 def _alert_family(session: Session, *, message_id: int, now: datetime, policy: DispatchPolicy) -> bool:
