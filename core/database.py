@@ -78,21 +78,29 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_INSERT_IGNORE_CACHE: dict[tuple[str, str, tuple[str, ...] | None], Any] = {}
+
+
 def insert_ignore(
     session: Session, table: Table, values: dict[str, Any], conflict: list[str] | None = None
 ) -> bool:
     """Insert a row unless it clashes with a unique key (the given one, or any); True when inserted."""
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict or None)
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict or None)
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise RuntimeError(f"unsupported database {dialect}")
-    # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING.
-    result = session.execute(stmt.returning(*table.primary_key.columns))
-    return result.first() is not None
+    key = (table.name, dialect, tuple(conflict) if conflict else None)
+    stmt = _INSERT_IGNORE_CACHE.get(key)
+    if stmt is None:
+        # Built once per table and key: building it anew costs more than executing it (profiled).
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            raise RuntimeError(f"unsupported database {dialect}")
+        # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING.
+        stmt = (
+            dialect_insert(table)
+            .on_conflict_do_nothing(index_elements=conflict or None)
+            .returning(*table.primary_key.columns)
+        )
+        _INSERT_IGNORE_CACHE[key] = stmt
+    return session.execute(stmt, values).first() is not None
