@@ -26,13 +26,12 @@ from caregivers.queries import CaregiverNotFound, add_unavailability, require_ca
 from core.clock import BERLIN
 from core.errors import HotlineError
 from core.phones import format_national, is_mobile, normalize_phone
+from dispatch.matching import FIRST_AID_YEARS, POLICE_CERTIFICATE_YEARS, validity_ends
 from geo.postcodes import PostcodeKind, lookup_postcode
 from models.caregiver import Caregiver, Unavailability
 from models.case import Case
 from models.dispatch import Offer
 
-POLICE_CERTIFICATE_YEARS = 5
-FIRST_AID_YEARS = 2
 #: "Expiring" on the list: within this many days.
 EXPIRY_WARNING = timedelta(days=60)
 #: Recent offers on the detail page: the last this many days.
@@ -140,19 +139,11 @@ class RecentOffer:
     responded_at: datetime | None
 
 
-def years_after(day: date, years: int) -> date:
-    """Return the same calendar day `years` later (28 February for 29 February)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
 def police_certificate_check(taken_on: date | None, *, excluded: bool, today: date) -> Check:
     """Return the state of the police certificate on a day."""
     if taken_on is None:
         return Check(None, None, CheckState.MISSING)
-    expires = years_after(taken_on, POLICE_CERTIFICATE_YEARS)
+    expires = validity_ends(taken_on, POLICE_CERTIFICATE_YEARS)
     if excluded:
         return Check(taken_on, expires, CheckState.EXCLUDED)
     return Check(taken_on, expires, _state(expires, today))
@@ -162,7 +153,7 @@ def first_aid_check(taken_on: date | None, *, today: date) -> Check:
     """Return the state of the first-aid course on a day."""
     if taken_on is None:
         return Check(None, None, CheckState.MISSING)
-    expires = years_after(taken_on, FIRST_AID_YEARS)
+    expires = validity_ends(taken_on, FIRST_AID_YEARS)
     return Check(taken_on, expires, _state(expires, today))
 
 

@@ -113,6 +113,14 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def validity_ends(day: date, years: int) -> date:
+    """Return the first day a check taken on `day` no longer counts (1 March for 29 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)
+
+
 def police_certificate_valid(certificate_date: date | None, *, excluded: bool, today: date) -> bool:
     """Return True when a police certificate is on file, clean, and less than five years old."""
     if certificate_date is None or excluded:

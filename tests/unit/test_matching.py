@@ -273,3 +273,13 @@ def test_a_case_without_a_region_postcode_goes_to_the_coordinator(postcode: str 
     case = Case(reference="K-3", care_type=CareType.CHILD, child_age=3, postcode=postcode, created_at=NOW)
     with pytest.raises(NoPostcode):
         case_needs(case, now=NOW)
+
+
+def test_the_caregiver_page_and_matching_agree_when_a_check_expires() -> None:
+    """The page shows a check as expired on exactly the day matching stops offering her jobs."""
+    from caregivers.editing import CheckState, police_certificate_check
+
+    for taken in (date(2021, 11, 23), date(2024, 2, 29)):
+        for today in (date(2026, 11, 22), date(2026, 11, 23), date(2029, 2, 28), date(2029, 3, 1)):
+            shown_expired = police_certificate_check(taken, excluded=False, today=today).state is CheckState.EXPIRED
+            assert shown_expired == (not police_certificate_valid(taken, excluded=False, today=today)), (taken, today)
