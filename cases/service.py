@@ -17,13 +17,14 @@ from models import CallerType, CareType, Case, CaseEvent, CaseStatus, Reason, Ur
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
-_ENUM_FIELDS: dict[str, Any] = {
+#: The case columns a voice-menu answer may set: enum columns (stored by value), then plain ones.
+ENUM_ANSWERS: dict[str, Any] = {
     "caller_type": CallerType,
     "care_type": CareType,
     "urgency": Urgency,
     "reason": Reason,
 }
-_PLAIN_FIELDS = {"children", "child_age", "care_level", "postcode", "municipality"}
+PLAIN_ANSWERS = {"children", "child_age", "care_level", "postcode", "municipality"}
 
 
 class CaseNotFound(HotlineError):
@@ -103,9 +104,9 @@ def apply_answers(
 ) -> None:
     """Record what the caller answered, as it comes, so a call cut off halfway keeps what it had."""
     for name, value in answers.items():
-        if name in _ENUM_FIELDS:
-            setattr(case, name, None if value is None else _ENUM_FIELDS[name](value))
-        elif name in _PLAIN_FIELDS:
+        if name in ENUM_ANSWERS:
+            setattr(case, name, None if value is None else ENUM_ANSWERS[name](value))
+        elif name in PLAIN_ANSWERS:
             setattr(case, name, value)
     for flag in flags:
         case.add_flag(flag)

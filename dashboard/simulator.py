@@ -73,7 +73,7 @@ def relay() -> Any:
     settings = current_services().settings
     base = request.host_url.rstrip("/")
     parts = urlsplit(path)
-    url = public_url(settings.public_base_url, base + path, parts.path, parts.query)
+    url = public_url(settings.public_base_url, parts.path, parts.query, request_url=lambda: base + path)
     signature = RequestValidator(settings.signing_tokens[0]).compute_signature(url, params)
     answer = current_app.test_client().post(
         path, data=params, base_url=base, headers={"X-Twilio-Signature": signature}

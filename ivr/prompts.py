@@ -83,12 +83,18 @@ def load_prompts(language: str, directory: Path | None = None) -> Prompts:
     """Return the prompts of `language`, read once and re-read when the file changes."""
     if language not in LANGUAGES:
         raise PromptError(f"unknown prompt language {language!r}; known: {', '.join(LANGUAGES)}")
-    path = (prompts_directory(directory) / f"{language}.toml").resolve()
+    path = _prompt_file(prompts_directory(directory), language)
     try:
         modified = path.stat().st_mtime_ns
     except OSError as exc:
         raise PromptError(f"cannot read prompt file {path}: {exc.strerror}") from exc
     return _load(language, path, modified)
+
+
+@lru_cache(maxsize=16)
+def _prompt_file(directory: Path, language: str) -> Path:
+    """Return the absolute path of a language's prompt file (resolving it costs more than reading its mtime)."""
+    return (directory / f"{language}.toml").resolve()
 
 
 @lru_cache(maxsize=16)

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from billing.families import recognise_family
 from billing.membership import flag_membership
+from cases.journal import record_answer
 from cases.service import apply_answers, get_case_by_call_sid, open_case_for_call, record_event, require_case
+from core.database import Database
 from core.phones import normalize_phone
 from dispatch.policy import DispatchPolicy
 from ivr.menu import Ask, Connect, Step, advance, first_ask
@@ -48,11 +50,17 @@ class CallStart:
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """What happens after the caller answered (or did not answer) one question."""
+    """What happens after the caller answered (or did not answer) one question.
 
-    case: Case
+    `case` is loaded only when the step needed the whole case (ringing a person, checking a
+    municipality, a call seen for the first time); a plain answer leaves it None.
+    """
+
+    case_id: int
+    language: str
     next: Ask | Connect
     stage: Stage | None
+    case: Case | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ def begin_call(session: Session, *, call_sid: str, caller: str | None, now: date
 
 
 def answer_step(
-    session: Session,
+    database: Database,
     *,
     call_sid: str,
     caller: str | None,
@@ -88,20 +96,32 @@ def answer_step(
     now: datetime,
     policy: CallPolicy,
 ) -> StepOutcome:
-    """Record the caller's answer to one question and decide what she hears next."""
-    case = open_case_for_call(session, call_sid=call_sid, caller=normalize_phone(caller), now=now)
+    """Record the caller's answer to one question and decide what she hears next.
+
+    Runs its own transaction: a plain answer followed by the next question is the menu's hot path
+    and is written by cases.journal in one or two statements; everything else (a call seen for
+    the first time, a municipality to check, ringing a person) in one unit of work with the case.
+    """
     result = advance(step, attempt, digits)
-    if record_event(session, case, key=f"gather:{step.value}:{attempt}", kind="menu_answer", now=now,
-                    detail={"step": step.value, "attempt": attempt, "answers": dict(result.answers),
-                            "flags": list(result.flags)}):
-        apply_answers(case, answers=result.answers, flags=result.flags, language=result.language, now=now)
-        if result.answers.get("municipality"):
-            _never_fail(session, case, "membership", lambda: flag_membership(session, case=case, now=now))
-    stage = None
-    if isinstance(result.next, Connect):
-        record_event(session, case, key="connect", kind="menu_done", now=now, detail={"why": result.next.why.value})
-        stage = ring_next(session, case=case, after=None, now=now, policy=policy)
-    return StepOutcome(case=case, next=result.next, stage=stage)
+    key = f"gather:{step.value}:{attempt}"
+    detail = {"step": step.value, "attempt": attempt, "answers": dict(result.answers), "flags": list(result.flags)}
+    if isinstance(result.next, Ask) and not result.answers.get("municipality"):
+        entry = record_answer(database, call_sid=call_sid, key=key, kind="menu_answer", detail=detail,
+                              answers=result.answers, flags=result.flags, language=result.language, now=now)
+        if entry is not None:
+            return StepOutcome(case_id=entry.case_id, language=entry.language, next=result.next, stage=None)
+    with database.unit_of_work() as session:
+        case = open_case_for_call(session, call_sid=call_sid, caller=normalize_phone(caller), now=now)
+        if record_event(session, case, key=key, kind="menu_answer", now=now, detail=detail):
+            apply_answers(case, answers=result.answers, flags=result.flags, language=result.language, now=now)
+            if result.answers.get("municipality"):
+                _never_fail(session, case, "membership", lambda: flag_membership(session, case=case, now=now))
+        stage = None
+        if isinstance(result.next, Connect):
+            record_event(session, case, key="connect", kind="menu_done", now=now,
+                         detail={"why": result.next.why.value})
+            stage = ring_next(session, case=case, after=None, now=now, policy=policy)
+        return StepOutcome(case_id=case.id, language=case.language, next=result.next, stage=stage, case=case)
 
 
 def ring_next(session: Session, *, case: Case, after: StageKind | None, now: datetime, policy: CallPolicy) -> Stage:

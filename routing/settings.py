@@ -22,8 +22,9 @@ def _hours(spec: str) -> ServiceHours:
         return parse_service_hours("always")
 
 
+@functools.lru_cache(maxsize=8)
 def call_policy(settings: Settings) -> CallPolicy:
-    """Return the call policy of the settings."""
+    """Return the call policy of the settings (built once per settings: every webhook asks for it)."""
     return CallPolicy(
         hours=_hours(settings.service_hours),
         open_on_holidays=settings.service_on_holidays,

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, compare
 
 
-def public_url(base_url: str | None, request_url: str, path: str, query_string: str) -> str:
+def public_url(base_url: str | None, path: str, query_string: str, *, request_url: Callable[[], str]) -> str:
     """Return the URL Twilio signed: PUBLIC_BASE_URL plus path and query, or the request's own URL."""
     if not base_url:
-        return request_url
+        return request_url()
     url = base_url.rstrip("/") + path
     return f"{url}?{query_string}" if query_string else url
 
@@ -20,4 +20,12 @@ def is_valid_signature(url: str, params: Any, signature: str | None, tokens: Ite
     """Return True when the signature matches the URL and parameters under any accepted token."""
     if not signature:
         return False
-    return any(RequestValidator(token).validate(url, params, signature) for token in tokens if token)
+    for token in tokens:
+        if not token:
+            continue
+        validator = RequestValidator(token)
+        # The URL as configured first: one HMAC, where validate() always computes two (with and
+        # without the port); validate() then covers the port variants Twilio may have signed.
+        if compare(validator.compute_signature(url, params), signature) or validator.validate(url, params, signature):
+            return True
+    return False

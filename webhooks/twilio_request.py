@@ -25,8 +25,8 @@ def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
         settings = current_services().settings
-        url = public_url(settings.public_base_url, request.url, request.path,
-                         request.query_string.decode("latin-1"))
+        url = public_url(settings.public_base_url, request.path, request.query_string.decode("latin-1"),
+                         request_url=lambda: request.url)
         try:
             params = request.form
         except RequestEntityTooLarge:

@@ -1,7 +1,8 @@
 """Voice webhooks: the caller's menu, the coordinators' screening, dial results, voicemail.
 
 Each view checks the signature, reads the form, calls one function of routing.call_flow or
-routing.escalation inside a unit of work, and renders TwiML. Any failure on the caller's path
+routing.escalation inside a unit of work (the menu's `answer_step` runs its own, so a plain
+answer can take the journal's short path), and renders TwiML. Any failure on the caller's path
 answers with the static fallback (ring the office, then voicemail): a caller is never dropped.
 """
 
@@ -95,13 +96,12 @@ def gather(step: str, attempt: int) -> Any:
     call_sid = param("CallSid")
     if not call_sid or step not in {s.value for s in Step}:
         return xml(render_fallback(services.settings))
-    with services.database.unit_of_work() as session:
-        outcome = answer_step(
-            session, call_sid=call_sid, caller=param("From"), step=Step(step), attempt=min(max(attempt, 1), 2),
-            digits=param("Digits", limit=64), now=services.clock.now(), policy=_policy(),
-        )
-        voice = Voice(services.settings, outcome.case.language)
-        return xml(render_next(voice, outcome.case, outcome.next, outcome.stage))
+    outcome = answer_step(
+        services.database, call_sid=call_sid, caller=param("From"), step=Step(step),
+        attempt=min(max(attempt, 1), 2), digits=param("Digits", limit=64), now=services.clock.now(),
+        policy=_policy(),
+    )
+    return xml(render_next(Voice(services.settings, outcome.language), outcome.case, outcome.next, outcome.stage))
 
 
 @bp.post("/dial/<stage>")

@@ -83,27 +83,32 @@ def _policy() -> CallPolicy:
     return CallPolicy(hours=parse_service_hours("always"), open_on_holidays=True, fallback_number="+495111680000")
 
 
-def test_the_call_path_flags_the_case_once_the_postcode_is_known(session: Session, demo: None, clock: Any) -> None:
+def test_the_call_path_flags_the_case_once_the_postcode_is_known(session: Session, database: Any, demo: None,
+                                                                  clock: Any) -> None:
     now = clock.now()
     make_roster(session, now=now)
     sid = "CA" + "7" * 32
     begin_call(session, call_sid=sid, caller=PARENT, now=now, policy=_policy())
     for step, digits in [(Step.CALLER_TYPE, "1"), (Step.CARE_TYPE, "1"), (Step.CHILDREN, "1"),
                          (Step.CHILD_AGE, "3")]:
-        answer_step(session, call_sid=sid, caller=PARENT, step=step, attempt=1, digits=digits, now=now,
+        answer_step(database, call_sid=sid, caller=PARENT, step=step, attempt=1, digits=digits, now=now,
                     policy=_policy())
+    session.expire_all()  # answer_step wrote in its own units of work
     case = session.scalars(select(Case).where(Case.call_sid == sid)).one()
-    assert FLAG_NON_MEMBER not in case.flags
-    answer_step(session, call_sid=sid, caller=PARENT, step=Step.POSTCODE, attempt=1, digits="31515", now=now,
+    assert case.child_age == 3 and FLAG_NON_MEMBER not in case.flags
+    answer_step(database, call_sid=sid, caller=PARENT, step=Step.POSTCODE, attempt=1, digits="31515", now=now,
                 policy=_policy())
+    session.expire_all()
     assert case.municipality == "Wunstorf" and FLAG_NON_MEMBER in case.flags
 
 
-def test_a_call_from_a_member_municipality_is_not_flagged(session: Session, demo: None, clock: Any) -> None:
+def test_a_call_from_a_member_municipality_is_not_flagged(session: Session, database: Any, demo: None,
+                                                          clock: Any) -> None:
     now = clock.now()
     sid = "CA" + "8" * 32
     begin_call(session, call_sid=sid, caller=PARENT, now=now, policy=_policy())
-    answer_step(session, call_sid=sid, caller=PARENT, step=Step.POSTCODE, attempt=1, digits="30159", now=now,
+    answer_step(database, call_sid=sid, caller=PARENT, step=Step.POSTCODE, attempt=1, digits="30159", now=now,
                 policy=_policy())
+    session.expire_all()
     case = session.scalars(select(Case).where(Case.call_sid == sid)).one()
     assert case.municipality == "Hannover" and FLAG_NON_MEMBER not in case.flags

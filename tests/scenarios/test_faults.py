@@ -18,18 +18,31 @@ from worker.jobs import tick_job
 
 
 class FlakyDatabase:
-    """The real test database, except while `down` is set: then every unit of work fails to connect."""
+    """The real test database, except while `down` is set: then every connection attempt fails."""
 
     def __init__(self, real: Any) -> None:
         self.real = real
         self.down = False
 
-    @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
+    @property
+    def dialect_name(self) -> str:
+        return str(self.real.dialect_name)
+
+    def _fail_when_down(self) -> None:
         if self.down:
             raise OperationalError("connect", {}, Exception("could not connect to server: Connection refused"))
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        self._fail_when_down()
         with self.real.unit_of_work() as session:
             yield session
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Any]:
+        self._fail_when_down()
+        with self.real.autocommit() as connection:
+            yield connection
 
 
 def post(client: Any, path: str, call_sid: str = "CA" + "1" * 32, **params: str) -> Any:
