@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from billing.tariffs import BillingError
@@ -25,14 +25,18 @@ log = logging.getLogger(__name__)
 FLAG_KNOWN_FAMILY = "known_family"
 
 
+#: Built once: every incoming call asks.
+_FAMILY_BY_PHONE = (
+    select(Family).join(FamilyPhone, FamilyPhone.family_id == Family.id).where(FamilyPhone.phone == bindparam("phone"))
+)
+
+
 def find_family_by_phone(session: Session, phone: str | None) -> Family | None:
     """Return the registered family with this phone number (any German notation), or None."""
     number = normalize_phone(phone) if phone else None
     if number is None:
         return None
-    return session.scalars(
-        select(Family).join(FamilyPhone, FamilyPhone.family_id == Family.id).where(FamilyPhone.phone == number)
-    ).first()
+    return session.scalars(_FAMILY_BY_PHONE, {"phone": number}).first()
 
 
 def find_family_phones(session: Session, *, family: Family) -> list[str]:

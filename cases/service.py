@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cases.references import new_reference, normalize_reference
@@ -31,9 +31,12 @@ class CaseNotFound(HotlineError):
     """No case with that id or reference."""
 
 
+_CASE_BY_CALL_SID = select(Case).where(Case.call_sid == bindparam("call_sid"))  # built once: every webhook asks
+
+
 def get_case_by_call_sid(session: Session, call_sid: str) -> Case | None:
     """Return the case of a call, or None."""
-    return session.scalars(select(Case).where(Case.call_sid == call_sid)).one_or_none()
+    return session.scalars(_CASE_BY_CALL_SID, {"call_sid": call_sid}).one_or_none()
 
 
 def get_case_by_reference(session: Session, reference: str) -> Case | None:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
+@lru_cache(maxsize=4096)
 def normalize_phone(raw: str | None, region: str = "DE") -> str | None:
-    """Return the number in E.164, or None when it is missing, withheld or not a valid number."""
+    """Return the number in E.164, or None when it is missing, withheld or not a valid number.
+
+    Remembered for the last few thousand numbers: every webhook of a call asks again for the same one.
+    """
     if not raw:
         return None
     raw = raw.strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, exists, select
+from sqlalchemy import bindparam, case, exists, select
 from sqlalchemy.orm import Session
 
 from models.roster import Shift, ShiftRole
@@ -13,15 +13,18 @@ from models.roster import Shift, ShiftRole
 _ROLE_ORDER = case((Shift.role == ShiftRole.PRIMARY, 0), else_=1)
 
 
+#: Built once: every call that rings through asks.
+_ON_DUTY = (
+    select(Shift)
+    .where(Shift.starts_at <= bindparam("at"), Shift.ends_at > bindparam("at"))
+    .order_by(_ROLE_ORDER, Shift.starts_at, Shift.name, Shift.id)
+)
+
+
 def find_on_duty(session: Session, *, at: datetime) -> list[Shift]:
     """Return the shifts running at `at` (start inclusive, end exclusive), primaries first."""
     _require_aware(at)
-    stmt = (
-        select(Shift)
-        .where(Shift.starts_at <= at, Shift.ends_at > at)
-        .order_by(_ROLE_ORDER, Shift.starts_at, Shift.name, Shift.id)
-    )
-    return list(session.scalars(stmt))
+    return list(session.scalars(_ON_DUTY, {"at": at}))
 
 
 def find_shifts_between(session: Session, *, start: datetime, end: datetime) -> list[Shift]:

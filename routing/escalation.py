@@ -38,12 +38,12 @@ class DialResult:
     coordinator: str | None
 
 
+_BUSY = select(CoordinatorLeg.coordinator).where(CoordinatorLeg.state == LegState.BRIDGED)
+
+
 def find_busy_coordinators(session: Session) -> set[str]:
     """Return the numbers of coordinators now talking on a hotline call."""
-    rows = session.scalars(
-        select(CoordinatorLeg.coordinator).where(CoordinatorLeg.state == LegState.BRIDGED)
-    )
-    return set(rows)
+    return set(session.scalars(_BUSY))
 
 
 def choose_next_stage(
