@@ -78,8 +78,8 @@ def record_answer(
         with database.autocommit() as connection:
             row = connection.execute(_one_statement(tuple(values)), {**event, **values}).first()
         return None if row is None else JournalEntry(case_id=row.id, language=row.language, recorded=row.recorded)
-    with database.unit_of_work() as session:
-        return _record_in_steps(session.connection(), event=event, values=values, flags=flags)
+    with database.transaction() as connection:
+        return _record_in_steps(connection, event=event, values=values, flags=flags)
 
 
 def _record_in_steps(connection: Connection, *, event: dict[str, Any], values: dict[str, object],

@@ -50,13 +50,25 @@ class Database:
 
         No BEGIN and no COMMIT: two round trips fewer than a unit of work on PostgreSQL. A
         statement is atomic by itself, so this is only for writes that are a single statement.
+        SQLite has no round trips to save: there it is an ordinary transaction.
         """
+        if self.url is None or self.dialect_name == "sqlite":
+            with self.transaction() as connection:
+                yield connection
+            return
+        with self.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Yield a connection in a transaction (committed when the block succeeds): a unit of work
+        for plain SQL, without the ORM session's bookkeeping."""
         if self.url is None:  # a ready session factory (tests): stay inside the test's transaction
             with self.unit_of_work() as session:
                 yield session.connection()
             return
-        with self.engine.connect() as connection:
-            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        with self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

@@ -44,6 +44,12 @@ class FlakyDatabase:
         with self.real.autocommit() as connection:
             yield connection
 
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        self._fail_when_down()
+        with self.real.transaction() as connection:
+            yield connection
+
 
 def post(client: Any, path: str, call_sid: str = "CA" + "1" * 32, **params: str) -> Any:
     return twiml(twilio_post(client, path, {"CallSid": call_sid, "From": PARENT, "To": "+4951187654321", **params}))
