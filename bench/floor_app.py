@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 #: A menu step as the hotline renders it: one Gather with a prompt, then a Redirect (~450 bytes).
 TWIML = (
@@ -30,6 +30,18 @@ app = Flask(__name__)
 @app.post("/voice/dial/<stage>")
 def fixed(**_kwargs: object) -> Response:
     """Return the fixed TwiML document, whatever was posted."""
+    return Response(TWIML, mimetype="text/xml")
+
+
+#: The floor plus the one thing no webhook can skip: reading Twilio's form (bench/webhook_budget.py).
+app_reading_form = Flask(__name__)
+
+
+@app_reading_form.post("/voice/gather/<step>/<int:attempt>")
+def fixed_after_reading(**_kwargs: object) -> Response:
+    """Read the posted form, then return the fixed TwiML document."""
+    if not request.form.get("CallSid"):
+        return Response(b"<Response/>", mimetype="text/xml")
     return Response(TWIML, mimetype="text/xml")
 
 

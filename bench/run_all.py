@@ -26,6 +26,8 @@ def benchmarks(args: argparse.Namespace) -> list[tuple[str, list[str], bool]]:
     postgres = ["--no-postgres"] if args.no_postgres else []
     quick = ["--quick"] if args.quick else []
     return [
+        ("Webhook budget: one menu step piece by piece, in the process and through gunicorn, next to the floor",
+         [*python, "bench.webhook_budget", *quick, *postgres], True),
         ("Webhook latency: the app and the floor side by side (callers press keys back to back: a stress test)",
          [*python, "bench.webhook_latency", *quick, *postgres, *(["--profile"] if args.profile else [])], True),
         ("Webhook latency with callers pausing 250 ms between keys (still ten times faster than a real caller)",

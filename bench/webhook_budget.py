@@ -8,8 +8,10 @@ form, signature, a short TwiML), a plain menu step (`/voice/gather/children/1`),
 
 It explains the latency table: under gunicorn the floor answers in about 0.3-0.4 ms, so "p50
 within 1.5x of the floor" leaves 0.15-0.2 ms for everything the hotline itself does, and the
-parts below show what a signed request and a durable write cost on this machine.
-Medians over many requests; the databases are prepared as in the latency benchmark.
+parts below show what a signed request and a durable write cost on this machine. A second table
+repeats the comparison through gunicorn (one sync worker per app, one request at a time), with a
+floor that reads the posted form as every webhook must. Medians over many requests; the databases
+are prepared as in the latency benchmark.
 """
 
 from __future__ import annotations
@@ -34,10 +36,14 @@ from bench.webhook_latency import (
     AUTH_TOKEN,
     DEFAULT_POSTGRES,
     HOTLINE,
+    Server,
     app_environment,
     caller_number,
+    free_port,
     machine_line,
     prepare_database,
+    running,
+    send,
 )
 
 PORT = 8000
@@ -46,6 +52,8 @@ BASE = f"http://127.0.0.1:{PORT}"
 BEFORE = (("/voice/incoming", {}), ("/voice/gather/caller_type/1", {"Digits": "1"}),
           ("/voice/gather/care_type/1", {"Digits": "1"}))
 TIMED = ("/voice/gather/children/1", {"Digits": "1"})
+#: Rounds of the served comparison, each measuring every server in turn.
+ROUNDS = 4
 
 
 def environ(path: str, params: dict[str, str], validator: RequestValidator) -> dict[str, Any]:
@@ -156,13 +164,76 @@ def measure_floor(count: int) -> float:
     return median_us(timed(request, count, 200))
 
 
+def http_request(port: int, path: str, params: dict[str, str], validator: RequestValidator) -> bytes:
+    """Return a signed raw HTTP request for the server on `port` (signed for its PUBLIC_BASE_URL)."""
+    body = urlencode(params).encode()
+    signature = validator.compute_signature(f"http://127.0.0.1:{port}{path}", params)
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\nX-Twilio-Signature: {signature}\r\nConnection: close\r\n\r\n")
+    return head.encode() + body
+
+
+def served(port: int, raw: bytes, expect: bytes) -> None:
+    """Send one request to a gunicorn server; fail loudly unless it answers 200 with the expected TwiML."""
+    answer = send(port, raw, 10.0)
+    if answer[9:12] != b"200" or expect not in answer:
+        raise SystemExit(f"unexpected answer from port {port}: {answer[:200]!r}")
+
+
+def measure_served(folder: Path, databases: dict[str, str], *, count: int) -> dict[str, dict[str, float]]:
+    """Return medians (microseconds) of one request at a time through gunicorn (one sync worker each)."""
+    validator = RequestValidator(AUTH_TOKEN)
+    floors = {name: Server(name, target, free_port(), app_environment(database_url="sqlite://", port=0),
+                           folder / f"{name}.log", workers=1)
+              for name, target in (("floor", "bench.floor_app:app"), ("form", "bench.floor_app:app_reading_form"))}
+    apps = {}
+    for name, url in databases.items():
+        port = free_port()
+        env = app_environment(database_url=url, port=port)
+        prepare_database(url, env)
+        apps[name] = Server(name, "app:create_app()", port, env, folder / f"{name}.log", workers=1)
+    samples: dict[tuple[str, str], list[float]] = {}
+    with running([*floors.values(), *apps.values()]):
+        any_call = {"CallSid": "CA" + "0" * 32, **TIMED[1]}
+        measures: list[tuple[str, str, Callable[[], None]]] = []
+        for name, server in floors.items():
+            raw = http_request(server.port, TIMED[0], any_call, validator)
+            measures.append((name, "request", lambda p=server.port, r=raw: served(p, r, b"<Gather")))
+        for name, server in apps.items():
+            port = server.port
+            hangup = http_request(port, "/voice/fallback/after-dial",
+                                  {"CallSid": "CA" + "f" * 32, "DialCallStatus": "completed", "DialBridged": "true"},
+                                  validator)
+            steps = []
+            for index in range(count + 50 * ROUNDS):
+                params = {"CallSid": f"CAsv{name[:2]}{index:08d}".ljust(34, "0")[:34], "AccountSid": ACCOUNT_SID,
+                          "From": caller_number(index), "To": HOTLINE, "Direction": "inbound"}
+                for path, extra in BEFORE:
+                    served(port, http_request(port, path, {**params, **extra}, validator), b"<Gather")
+                steps.append(http_request(port, TIMED[0], {**params, **TIMED[1]}, validator))
+            measures.append((name, "no_database", lambda p=port, r=hangup: served(p, r, b"<Hangup")))
+            measures.append((name, "step", lambda p=port, s=steps: served(p, s.pop(), b"/voice/gather/child_age/1")))
+        # Interleaved rounds, so a noisy moment of the shared machine does not land on one server only.
+        for _ in range(ROUNDS):
+            for name, what, request in measures:
+                samples.setdefault((name, what), []).extend(timed(request, count // ROUNDS, 50))
+    results: dict[str, dict[str, float]] = {}
+    for (name, what), values in samples.items():
+        results.setdefault(name, {})[what] = median_us(values)
+    return results
+
+
 def run(args: argparse.Namespace) -> str:
-    """Measure and return the Markdown table."""
+    """Measure and return the Markdown tables."""
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="fluxx-budget-") as tmp:
-        results["sqlite"] = measure_app(make_app(f"sqlite:///{Path(tmp) / 'budget.db'}"), count=args.count, tag="bs")
+        databases = {"sqlite": f"sqlite:///{Path(tmp) / 'budget.db'}"}
         if not args.no_postgres:
-            results["postgres"] = measure_app(make_app(args.postgres_url), count=args.count, tag="bp")
+            databases["postgres"] = args.postgres_url
+        for name, url in databases.items():
+            results[name] = measure_app(make_app(url), count=args.count, tag=f"b{name[0]}")
+        databases["sqlite"] = f"sqlite:///{Path(tmp) / 'served.db'}"
+        serving = measure_served(Path(tmp), databases, count=args.count)
     floor = measure_floor(args.count * 4)
     engines = list(results)
     rows = [
@@ -178,6 +249,20 @@ def run(args: argparse.Namespace) -> str:
              f"| what | {' | '.join(engines)} |", f"|---|{'---|' * len(engines)}"]
     for label, values in rows:
         lines.append(f"| {label} | {' | '.join(f'{values[e]:.0f}' if e in values else '–' for e in engines)} |")
+    floor_served, form_served = serving["floor"]["request"], serving["form"]["request"]
+    lines += ["", f"Through gunicorn (one sync worker each, one request at a time, {args.count} requests; "
+              "medians, µs, and the ratio to the floor)", "",
+              f"| what | {' | '.join(engines)} |", f"|---|{'---|' * len(engines)}"]
+    served_rows = [
+        ("the floor", {engines[0]: floor_served}),
+        ("the floor reading Twilio's form (`bench.floor_app:app_reading_form`)", {engines[0]: form_served}),
+        ("the hotline without a database: `/voice/fallback/after-dial`",
+         {e: serving[e]["no_database"] for e in engines}),
+        ("a plain menu step: `/voice/gather/children/1`", {e: serving[e]["step"] for e in engines}),
+    ]
+    for label, values in served_rows:
+        cells = [f"{values[e]:.0f} ({values[e] / floor_served:.1f}x)" if e in values else "–" for e in engines]
+        lines.append(f"| {label} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
