@@ -25,9 +25,7 @@ with the dedupe key "reply:<MessageSid>", so a retried transaction never queues 
 from __future__ import annotations
 
 import enum
-import functools
 import logging
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +48,7 @@ from core.errors import HotlineError
 from core.logs import mask_phone
 from core.phones import format_national
 from core.settings import Settings
+from core.textfiles import load_toml
 from dispatch.offers import (
     AcceptResult,
     DeclineResult,
@@ -218,12 +217,11 @@ def render_text(key: str, language: str, **values: object) -> str:
     raise KeyError(f"no SMS command text {key!r}")
 
 
-@functools.cache
 def load_command_texts(language: str) -> dict[str, Any]:
     """Return the command texts of a language (dispatch/texts/commands.<language>.toml; {} if unknown)."""
     if language not in LANGUAGES:
         return {}
-    return tomllib.loads((TEXTS_DIR / f"commands.{language}.toml").read_text(encoding="utf-8"))
+    return load_toml(TEXTS_DIR / f"commands.{language}.toml")
 
 
 def fit_reason(reason: str, *, room: int = 200) -> str:

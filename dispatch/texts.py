@@ -9,9 +9,7 @@ not fit. Family names and phone numbers never appear in an offer.
 
 from __future__ import annotations
 
-import functools
 import math
-import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -20,6 +18,7 @@ from typing import Any
 
 from core.clock import BERLIN
 from core.errors import HotlineError
+from core.textfiles import load_toml
 
 LANGUAGES = ("de", "en")
 TEXTS_DIR = Path(__file__).resolve().parent / "texts"
@@ -102,12 +101,11 @@ def gsm_safe(text: str) -> str:
     return "".join(out)
 
 
-@functools.cache
 def load_job_texts(language: str) -> Mapping[str, Any]:
-    """Return the job texts of a language (dispatch/texts/<language>.toml)."""
+    """Return the job texts of a language (dispatch/texts/<language>.toml; an edit counts at once)."""
     if language not in LANGUAGES:
         raise TextError(f"no SMS texts in {language!r}; known: {', '.join(LANGUAGES)}")
-    return tomllib.loads((TEXTS_DIR / f"{language}.toml").read_text(encoding="utf-8"))
+    return load_toml(TEXTS_DIR / f"{language}.toml")
 
 
 def job_text(
