@@ -46,14 +46,15 @@ def create_user(
     """Create a user with an argon2-hashed password."""
     username = username.strip().lower()
     if not username or len(username) > 64:
-        raise AccountError("Benutzername fehlt oder ist zu lang. / Username missing or too long.")
+        raise AccountError("Benutzername fehlt oder ist zu lang.", english="The user name is missing or too long.")
     if get_user_by_username(session, username) is not None:
-        raise AccountError(f"Benutzer {username!r} gibt es schon. / User {username!r} exists.")
+        raise AccountError(f"Benutzer {username!r} gibt es schon.", english=f"User {username!r} already exists.")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Passwort zu kurz (mindestens {MIN_PASSWORD_LENGTH} Zeichen). / Password too short.")
+        raise AccountError(f"Passwort zu kurz (mindestens {MIN_PASSWORD_LENGTH} Zeichen).",
+                           english=f"Password too short (at least {MIN_PASSWORD_LENGTH} characters).")
     e164 = normalize_phone(phone) if phone else None
     if phone and e164 is None:
-        raise AccountError(f"Telefonnummer {phone!r} ist ungültig. / Invalid phone number.")
+        raise AccountError(f"Telefonnummer {phone!r} ist ungültig.", english=f"Phone number {phone!r} is not valid.")
     user = User(username=username, name=name.strip() or username, role=Role(role),
                 password_hash=_hasher.hash(password), phone=e164, language=language, active=True,
                 created_at=now)
@@ -65,7 +66,8 @@ def create_user(
 def set_password(user: User, password: str) -> None:
     """Replace a user's password."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Passwort zu kurz (mindestens {MIN_PASSWORD_LENGTH} Zeichen). / Password too short.")
+        raise AccountError(f"Passwort zu kurz (mindestens {MIN_PASSWORD_LENGTH} Zeichen).",
+                           english=f"Password too short (at least {MIN_PASSWORD_LENGTH} characters).")
     user.password_hash = _hasher.hash(password)
 
 
@@ -80,7 +82,8 @@ def authenticate(session: Session, *, username: str, password: str, remote_addr:
         )
     ) or 0
     if failures >= MAX_FAILURES:
-        raise LoginThrottled("Zu viele Fehlversuche. Bitte warten Sie 15 Minuten. / Too many attempts.")
+        raise LoginThrottled("Zu viele Fehlversuche. Bitte warten Sie 15 Minuten.",
+                             english="Too many failed attempts. Please wait 15 minutes.")
     user = get_user_by_username(session, username)
     ok = False
     if user is not None and user.active:
@@ -116,5 +119,5 @@ def find_users(session: Session) -> list[User]:
 def set_active(session: Session, *, user: User, active: bool, acting: User | None) -> None:
     """Switch a user on or off; nobody switches herself off (the office must keep one lead)."""
     if acting is not None and acting.id == user.id and not active:
-        raise AccountError("Sie können sich nicht selbst deaktivieren. / You cannot deactivate yourself.")
+        raise AccountError("Sie können sich nicht selbst deaktivieren.", english="You cannot deactivate yourself.")
     user.active = active

@@ -57,19 +57,22 @@ def save_employer(
 ) -> Employer:
     """Add a partner employer (employer=None) or change one; the contract number stays unique."""
     if ends_on is not None and ends_on < starts_on:
-        raise BillingError("Das Vertragsende liegt vor dem Vertragsbeginn.")
+        raise BillingError("Das Vertragsende liegt vor dem Vertragsbeginn.",
+                           english="The contract ends before it begins.")
     if fee_period not in ("monthly", "yearly"):
-        raise BillingError("Das Entgelt ist monatlich oder jährlich.")
+        raise BillingError("Das Entgelt ist monatlich oder jährlich.", english="The fee is monthly or yearly.")
     if fee_amount < 0:
-        raise BillingError("Das Entgelt kann nicht negativ sein.")
+        raise BillingError("Das Entgelt kann nicht negativ sein.", english="The fee cannot be negative.")
     same = get_employer_by_contract(session, contract_number)
     if same is not None and (employer is None or same.id != employer.id):
-        raise BillingError(f"Die Vertragsnummer {contract_number} ist schon vergeben ({same.name}).")
+        raise BillingError(f"Die Vertragsnummer {contract_number} ist schon vergeben ({same.name}).",
+                           english=f"The contract number {contract_number} is already taken ({same.name}).")
     phone = None
     if contact_phone:
         phone = normalize_phone(contact_phone)
         if phone is None:
-            raise BillingError("Die Telefonnummer der Ansprechperson wurde nicht erkannt.")
+            raise BillingError("Die Telefonnummer der Ansprechperson wurde nicht erkannt.",
+                               english="The contact person's phone number was not recognised.")
     if employer is None:
         employer = Employer(created_at=now)
         session.add(employer)
@@ -109,10 +112,12 @@ def normalize_phones(session: Session, raw: Iterable[str], *, family: Family | N
             continue
         number = normalize_phone(text)
         if number is None:
-            raise BillingError(f"Die Telefonnummer „{text.strip()}“ wurde nicht erkannt.")
+            raise BillingError(f"Die Telefonnummer „{text.strip()}“ wurde nicht erkannt.",
+                               english=f"The phone number “{text.strip()}” was not recognised.")
         owner = find_family_by_phone(session, number)
         if owner is not None and (family is None or owner.id != family.id):
-            raise BillingError(f"Die Telefonnummer „{text.strip()}“ gehört schon zu einer anderen Familie.")
+            raise BillingError(f"Die Telefonnummer „{text.strip()}“ gehört schon zu einer anderen Familie.",
+                               english=f"The phone number “{text.strip()}” already belongs to another family.")
         if number not in numbers:
             numbers.append(number)
     return numbers
@@ -169,9 +174,10 @@ def add_member_period(
 ) -> MemberMunicipality:
     """Add a membership period for a municipality of the region; refuse overlaps with its other periods."""
     if municipality not in region_municipalities():
-        raise BillingError(f"„{municipality}“ ist keine Kommune der Region Hannover.")
+        raise BillingError(f"„{municipality}“ ist keine Kommune der Region Hannover.",
+                           english=f"“{municipality}” is not a municipality of the Hannover region.")
     if ends_on is not None and ends_on < starts_on:
-        raise BillingError("Das Ende liegt vor dem Beginn.")
+        raise BillingError("Das Ende liegt vor dem Beginn.", english="The end is before the start.")
     overlapping = session.scalars(
         select(MemberMunicipality).where(
             MemberMunicipality.municipality == municipality,
@@ -183,7 +189,9 @@ def add_member_period(
         until = f"{overlapping.ends_on:%d.%m.%Y}" if overlapping.ends_on else "offen"
         raise BillingError(
             f"{municipality} ist vom {overlapping.starts_on:%d.%m.%Y} bis {until} schon Mitglied; "
-            "die Zeiträume dürfen sich nicht überschneiden."
+            "die Zeiträume dürfen sich nicht überschneiden.",
+            english=f"{municipality} is already a member from {overlapping.starts_on:%d.%m.%Y} to "
+                    f"{until if overlapping.ends_on else 'open end'}; the periods must not overlap.",
         )
     return add_membership(session, municipality=municipality, starts_on=starts_on, ends_on=ends_on)
 
@@ -208,10 +216,13 @@ def add_rate(session: Session, *, code: str, name: str, hourly_rate: Decimal, va
     if billed is not None and valid_from <= billed:
         raise BillingError(
             f"Bis {billed:%d.%m.%Y} ist schon abgerechnet; ein neuer Satz kann frühestens ab "
-            f"{billed + timedelta(days=1):%d.%m.%Y} gelten."
+            f"{billed + timedelta(days=1):%d.%m.%Y} gelten.",
+            english=f"Everything up to {billed:%d.%m.%Y} is billed; a new rate can start on "
+                    f"{billed + timedelta(days=1):%d.%m.%Y} at the earliest.",
         )
     if session.scalars(select(Tariff).where(Tariff.code == code, Tariff.valid_from == valid_from)).first():
-        raise BillingError(f"Für „{code}“ gibt es ab {valid_from:%d.%m.%Y} schon einen Satz.")
+        raise BillingError(f"Für „{code}“ gibt es ab {valid_from:%d.%m.%Y} schon einen Satz.",
+                           english=f"“{code}” already has a rate from {valid_from:%d.%m.%Y}.")
     return define_tariff(session, code=code, name=name, hourly_rate=hourly_rate, valid_from=valid_from)
 
 
@@ -229,7 +240,8 @@ def find_tariff_codes(session: Session) -> list[tuple[str, str]]:
 def set_case_tariff(session: Session, *, case: Case, tariff_code: str | None, now: datetime, by: str) -> bool:
     """Set the tariff code a case is billed at (None: worked out automatically); True when changed."""
     if tariff_code is not None and tariff_code not in dict(find_tariff_codes(session)):
-        raise BillingError(f"Den Tarif „{tariff_code}“ gibt es nicht.")
+        raise BillingError(f"Den Tarif „{tariff_code}“ gibt es nicht.",
+                           english=f"There is no tariff “{tariff_code}”.")
     if case.tariff_code == tariff_code:
         return False
     previous = case.tariff_code

@@ -34,7 +34,8 @@ def month_bounds(month: str) -> tuple[date, date]:
         if len(year_text) != 4 or len(month_text) != 2 or not 1 <= number <= 12:
             raise ValueError
     except ValueError:
-        raise BillingError(f"Monat {month!r} bitte als JJJJ-MM angeben, z. B. 2026-11 (month as YYYY-MM).") from None
+        raise BillingError(f"Monat {month!r} bitte als JJJJ-MM angeben, z. B. 2026-11.",
+                           english=f"Please give the month {month!r} as YYYY-MM, e.g. 2026-11.") from None
     return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
 
 

@@ -66,9 +66,10 @@ def register_family(
     for raw in phones:
         number = normalize_phone(raw)
         if number is None:
-            raise BillingError(f"Telefonnummer {raw!r} nicht erkannt (phone number not recognised).")
+            raise BillingError(f"Telefonnummer {raw!r} nicht erkannt.", english=f"Phone number {raw!r} not recognised.")
         if find_family_by_phone(session, number) is not None:
-            raise BillingError("Diese Telefonnummer gehört schon zu einer Familie (number already registered).")
+            raise BillingError("Diese Telefonnummer gehört schon zu einer Familie.",
+                               english="This phone number already belongs to a family.")
         numbers.append(number)
     family = Family(
         name=name, address=address, postcode=postcode, employer_id=employer.id if employer else None,

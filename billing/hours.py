@@ -299,9 +299,11 @@ def enter_care_times(
         care_session = CareSession(case_id=case.id, caregiver_id=case.caregiver_id, created_at=now)
         session.add(care_session)
     elif care_session.case_id != case.id:
-        raise BillingError("Diese Betreuungszeit gehört zu einem anderen Fall (session of another case).")
+        raise BillingError("Diese Betreuungszeit gehört zu einem anderen Fall.",
+                           english="This care session belongs to another case.")
     elif care_session.invoice_id is not None:
-        raise BillingError("Diese Betreuungszeit ist schon abgerechnet (session already invoiced).")
+        raise BillingError("Diese Betreuungszeit ist schon abgerechnet.",
+                           english="This care session has already been invoiced.")
     care_session.started_at = started_at
     care_session.ended_at = ended_at
     care_session.source = "coordinator"

@@ -98,10 +98,10 @@ def define_tariff(
     """Add a tariff row (a new code, or a new rate for a code from a day on); flush, never commit."""
     code = code.strip().lower()
     if not code or len(code) > 20:
-        raise BillingError("Ein Tarifcode hat 1 bis 20 Zeichen (a tariff code has 1 to 20 characters).")
+        raise BillingError("Ein Tarifcode hat 1 bis 20 Zeichen.", english="A tariff code has 1 to 20 characters.")
     rate = money(hourly_rate)
     if rate < 0:
-        raise BillingError("Ein Stundensatz kann nicht negativ sein (an hourly rate cannot be negative).")
+        raise BillingError("Ein Stundensatz kann nicht negativ sein.", english="An hourly rate cannot be negative.")
     tariff = Tariff(code=code, name=name, hourly_rate=rate, valid_from=valid_from, valid_to=valid_to)
     session.add(tariff)
     session.flush()

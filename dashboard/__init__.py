@@ -16,6 +16,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from core.container import current_services
+from core.errors import HotlineError
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -80,6 +81,19 @@ def register_dashboard(app: Flask) -> None:
         blueprints=app.blueprints,
         get_locale=get_locale,
     )
+
+
+def error_text(error: Any) -> str:
+    """Return a domain error's message in the signed-in person's language.
+
+    A HotlineError carries German and, mostly, English; a line or field error (`message_de`,
+    `message`) both. German is the fallback: every error has it.
+    """
+    english = str(get_locale()) == "en"
+    if isinstance(error, HotlineError):
+        return error.text("en" if english else "de")
+    german, other = getattr(error, "message_de", "") or "", getattr(error, "message", "") or ""
+    return (other or german) if english else (german or other)
 
 
 def select_locale() -> str:

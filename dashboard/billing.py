@@ -37,6 +37,7 @@ from cases.service import CaseNotFound, require_case
 from core.clock import BERLIN
 from core.container import current_services
 from core.phones import format_national
+from dashboard import error_text
 from dashboard.auth import lead_required
 from models import CareSession, Case, Employer, EmployerStatement, Family, Invoice, User
 
@@ -411,7 +412,7 @@ def run() -> Any:
             "error",
         )
     except BillingError as exc:
-        flash(_("Die Abrechnung ging nicht: %(why)s", why=str(exc)), "error")
+        flash(_("Die Abrechnung ging nicht: %(why)s", why=error_text(exc)), "error")
     else:
         if report.already_run:
             flash(

@@ -32,6 +32,7 @@ from caregivers.queries import CaregiverNotFound, require_caregiver
 from core.clock import BERLIN
 from core.container import current_services
 from core.phones import format_national
+from dashboard import error_text
 from dashboard.auth import lead_required
 from geo.postcodes import lookup_postcode
 
@@ -104,7 +105,7 @@ def edit(caregiver_id: int) -> Any:
         except CaregiverNotFound:
             abort(404)
         except InvalidCaregiverChange as exc:
-            errors = {e.field: e.message_de for e in exc.errors}
+            errors = {e.field: error_text(e) for e in exc.errors}
             return render_template("caregivers_edit.html", caregiver_id=caregiver_id, form=form, errors=errors), 422
         flash(_("Die Änderungen wurden gespeichert."), "ok")
         return redirect(url_for("caregivers.detail", caregiver_id=caregiver_id))
@@ -139,7 +140,7 @@ def add_period(caregiver_id: int) -> Any:
         abort(404)
     except InvalidUnavailabilityPeriod as exc:
         for e in exc.errors:
-            flash(e.message_de, "error")
+            flash(error_text(e), "error")
         return redirect(url_for("caregivers.detail", caregiver_id=caregiver_id, _anchor="unavailability"))
     flash(_("Der Zeitraum wurde eingetragen."), "ok")
     return redirect(url_for("caregivers.detail", caregiver_id=caregiver_id, _anchor="unavailability"))

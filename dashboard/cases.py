@@ -39,6 +39,7 @@ from cases.editing import (
 from cases.service import CaseNotFound, require_case
 from core.container import current_services
 from core.phones import format_national
+from dashboard import error_text
 from dispatch.manual import (
     ManualActionError,
     ManualReason,
@@ -685,7 +686,7 @@ def _act(case_id: int, action: str) -> Any:
     except ManualActionError as exc:
         flash(action_error_message(exc.reason), "error")
     except DispatchError as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
     else:
         flash(message or _("Erledigt."), "success")
     return redirect(url_for("cases.show", case_id=case_id))

@@ -39,6 +39,7 @@ from billing.tariffs import BillingError, find_tariffs, tariff_valid_on
 from core.clock import BERLIN
 from core.container import current_services
 from core.phones import format_national
+from dashboard import error_text
 from dashboard.auth import lead_required
 from models import Employer, Family, User
 
@@ -254,7 +255,7 @@ def _employer_form(employer_id: int | None) -> Any:
                 saved = save_employer(s, employer=employer, now=now, **checked.values)
                 name = saved.name
             except BillingError as exc:
-                checked.errors["form"] = str(exc)
+                checked.errors["form"] = error_text(exc)
         if checked.errors:
             s.rollback()
             return render_template(
@@ -423,7 +424,7 @@ def _family_form(family_id: int | None) -> Any:
                     detail={"family": saved.id},
                 )
             except BillingError as exc:
-                checked.errors["phones"] = str(exc)
+                checked.errors["phones"] = error_text(exc)
         if checked.errors:
             s.rollback()
             return render_template(
@@ -483,7 +484,7 @@ def members() -> Any:
                 with services.database.unit_of_work() as s:
                     add_member_period(s, municipality=municipality, starts_on=starts_on, ends_on=ends_on)
             except BillingError as exc:
-                errors["form"] = str(exc)
+                errors["form"] = error_text(exc)
             else:
                 flash(_("%(m)s ist ab %(d)s Mitglied.", m=municipality, d=date_de(starts_on)), "success")
                 return redirect(url_for("partners.members"))
@@ -543,7 +544,7 @@ def tariffs() -> Any:
                 with services.database.unit_of_work() as s:
                     add_rate(s, code=code, name=name, hourly_rate=rate, valid_from=valid_from)
             except BillingError as exc:
-                errors["valid_from"] = str(exc)
+                errors["valid_from"] = error_text(exc)
             else:
                 flash(
                     _(

@@ -15,6 +15,7 @@ from flask_login import login_required
 from markupsafe import Markup
 
 from core.container import current_services
+from dashboard import error_text
 from dashboard.cases import caller_type_label, reason_label, urgency_label
 from reports import (
     ALL,
@@ -167,7 +168,7 @@ def _period() -> tuple[Period, str | None]:
     try:
         return parse_period(request.args.get("from"), request.args.get("to"), now=now), None
     except ReportError as exc:
-        return default_period(now), str(exc)
+        return default_period(now), error_text(exc)
 
 
 @bp.get("/reports")

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from core.clock import BERLIN
 from core.container import current_services
 from core.phones import format_national
+from dashboard import error_text
 from dashboard.auth import lead_required
 from models.roster import Shift
 from roster import RosterImportError, find_shifts_between, import_roster
@@ -172,8 +173,8 @@ def upload() -> Any:
         with services.database.unit_of_work() as s:
             report = import_roster(s, data=data)
     except RosterImportError as exc:
-        errors = [_("Zeile %(line)d: %(message)s", line=e.line, message=e.message_de or e.message)
-                  if e.line else (e.message_de or e.message) for e in exc.errors]
+        errors = [_("Zeile %(line)d: %(message)s", line=e.line, message=error_text(e)) if e.line else error_text(e)
+                  for e in exc.errors]
         return render_template("roster_import.html", errors=errors), 422
     flash(_("Import abgeschlossen: %(added)d Schichten eingetragen, %(skipped)d waren schon vorhanden.",
             added=report.added, skipped=report.skipped), "ok")

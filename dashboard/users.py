@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from accounts import AccountError, create_user, find_users, get_user, record_audit, set_active, set_password
 from core.container import current_services
+from dashboard import error_text
 from dashboard.auth import lead_required
 
 bp = Blueprint("users", __name__, url_prefix="/users", template_folder="templates")
@@ -40,7 +41,7 @@ def create() -> Any:
             record_audit(session, user=get_user(session, current_user.id), action="user_created",
                          now=services.clock.now(), detail={"user": user.username})
     except (AccountError, ValueError) as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc) if isinstance(exc, AccountError) else str(exc), "error")
         return redirect(url_for("users.index"))
     flash(_("Benutzer %(name)s angelegt. Einmaliges Passwort: %(password)s", name=user.username,
             password=password), "ok")
@@ -58,7 +59,7 @@ def toggle_active(user_id: int) -> Any:
             set_active(session, user=user, active=request.form.get("active") == "1",
                        acting=get_user(session, current_user.id))
     except AccountError as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
     return redirect(url_for("users.index"))
 
 

@@ -255,11 +255,14 @@ def start_dispatch(
 def _refuse_unless_dispatchable(case: Case) -> None:
     """Raise DispatchError when a case must not be offered (any more)."""
     if case.status is CaseStatus.CLOSED:
-        raise DispatchError(f"Fall {case.reference} ist abgeschlossen; es werden keine Anfragen verschickt.")
+        raise DispatchError(f"Fall {case.reference} ist abgeschlossen; es werden keine Anfragen verschickt.",
+                            english=f"Case {case.reference} is closed; no offers are sent.")
     if case.status is CaseStatus.CANCELLED:
-        raise DispatchError(f"Fall {case.reference} ist storniert; es werden keine Anfragen verschickt.")
+        raise DispatchError(f"Fall {case.reference} ist storniert; es werden keine Anfragen verschickt.",
+                            english=f"Case {case.reference} is cancelled; no offers are sent.")
     if case.status is CaseStatus.ASSIGNED or case.caregiver_id is not None:
-        raise DispatchError(f"Fall {case.reference} ist bereits an eine Betreuungskraft vergeben.")
+        raise DispatchError(f"Fall {case.reference} ist bereits an eine Betreuungskraft vergeben.",
+                            english=f"Case {case.reference} is already assigned to a caregiver.")
 
 
 def next_candidates(

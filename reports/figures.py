@@ -127,7 +127,8 @@ class Period:
 def _split(month: str) -> tuple[int, int]:
     match = _MONTH.match(month or "")
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ReportError(f"Monat {month!r} bitte als JJJJ-MM angeben, z. B. 2026-11.")
+        raise ReportError(f"Monat {month!r} bitte als JJJJ-MM angeben, z. B. 2026-11.",
+                          english=f"Please give the month {month!r} as YYYY-MM, e.g. 2026-11.")
     return int(match.group(1)), int(match.group(2))
 
 
@@ -149,10 +150,12 @@ def parse_period(first: str | None, last: str | None, *, now: datetime) -> Perio
         return default_period(now)
     first, last = first or last, last or first
     if _split(first) > _split(last):
-        raise ReportError("Der erste Monat liegt nach dem letzten. Bitte die Monate tauschen.")
+        raise ReportError("Der erste Monat liegt nach dem letzten. Bitte die Monate tauschen.",
+                          english="The first month is after the last one. Please swap them.")
     period = Period(first, last)
     if len(period.months) > MAX_MONTHS:
-        raise ReportError(f"Höchstens {MAX_MONTHS} Monate auf einmal, bitte den Zeitraum verkürzen.")
+        raise ReportError(f"Höchstens {MAX_MONTHS} Monate auf einmal, bitte den Zeitraum verkürzen.",
+                          english=f"At most {MAX_MONTHS} months at once; please choose a shorter period.")
     return period
 
 

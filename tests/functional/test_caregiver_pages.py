@@ -125,6 +125,14 @@ def test_editing_shows_each_problem_at_its_field(as_lead: Any, session: Any, mar
     assert marta.phone == "+4917139200101" and marta.min_age == 0
 
 
+def test_in_english_the_problems_are_explained_in_english(as_lead: Any, marta: Caregiver) -> None:
+    as_lead.get("/lang/en")
+    token = csrf_from(as_lead.get(f"/caregivers/{marta.id}/edit").get_data(as_text=True))
+    html = as_lead.post(f"/caregivers/{marta.id}/edit",
+                        data={**FORM, "phone": "0511 123456", "csrf_token": token}).get_data(as_text=True)
+    assert 'id="phone-error"' in html and "landline" in html and "Festnetznummer" not in html
+
+
 def test_opt_out_and_back_in(as_lead: Any, session: Any, clock: Any, marta: Caregiver) -> None:
     page = as_lead.get(f"/caregivers/{marta.id}").get_data(as_text=True)
     assert "Abmelden (keine Angebote mehr)" in page

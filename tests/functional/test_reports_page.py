@@ -88,6 +88,13 @@ def test_a_bad_period_is_explained_not_a_crash(coordinator: Any) -> None:
     assert coordinator.get("/reports.csv?from=2026-99&to=2026-01").status_code == 400
 
 
+def test_the_reason_is_given_in_the_language_she_reads_the_dashboard_in(coordinator: Any) -> None:
+    coordinator.get("/lang/en")
+    page = coordinator.get("/reports?from=2026-11&to=2026-01").get_data(as_text=True)
+    assert "The first month is after the last one. Please swap them." in page
+    assert "Der erste Monat" not in page
+
+
 def test_without_a_period_the_page_shows_this_year(coordinator: Any) -> None:
     page = coordinator.get("/reports").get_data(as_text=True)
     assert "Januar 2026 bis November 2026" in page
