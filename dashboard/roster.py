@@ -108,7 +108,8 @@ def new_shift() -> Any:
                 shift = add_shift(s, values=form)
                 target = _week_param(shift.starts_at.astimezone(BERLIN).date())
         except InvalidShift as exc:
-            return render_template("roster_shift_form.html", form=form, errors=exc.messages_de, shift_id=None), 422
+            errors = [error_text(e) for e in exc.errors]
+            return render_template("roster_shift_form.html", form=form, errors=errors, shift_id=None), 422
         flash(_("Die Schicht wurde eingetragen."), "ok")
         return redirect(url_for("roster.week", week=target))
     return render_template("roster_shift_form.html", form=form, errors=[], shift_id=None)
@@ -128,7 +129,7 @@ def edit_shift(shift_id: int) -> Any:
         except ShiftNotFound:
             abort(404)
         except InvalidShift as exc:
-            return render_template("roster_shift_form.html", form=form, errors=exc.messages_de,
+            return render_template("roster_shift_form.html", form=form, errors=[error_text(e) for e in exc.errors],
                                    shift_id=shift_id), 422
         flash(_("Die Schicht wurde geändert."), "ok")
         return redirect(url_for("roster.week", week=target))
