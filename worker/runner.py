@@ -84,7 +84,16 @@ class PostgresAdvisoryLock(WorkerLock):
             return False
 
     def release(self) -> None:
-        """Give the lock up by closing its connection for good (never returned to the pool holding it)."""
+        """Give the lock up at once, then close its connection for good (never pooled holding it).
+
+        Unlocked explicitly first: a closed connection's server process lets go of the lock only
+        when it has exited, a moment later, and a standby asking in that moment would be refused.
+        """
+        if self._connection is not None:
+            try:
+                self._connection.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            except Exception:  # the connection is broken: closing it below releases the lock
+                log.debug("worker lock: unlocking failed; closing the connection instead", exc_info=True)
         self._discard()
 
     def _still_held(self, connection: Connection) -> bool:
