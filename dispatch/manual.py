@@ -298,19 +298,27 @@ def assign_by_hand(
 # --- Closing and cancelling -----------------------------------------------------------------------
 
 
-def close_case(session: Session, *, case: Case, now: datetime, by: str) -> int:
-    """Close a case (care done or no longer needed); withdraw any open offers; return how many."""
+def _finish(session: Session, *, case: Case, status: CaseStatus, now: datetime) -> None:
+    """Move a case to closed or cancelled with one conditional UPDATE; refuse one already finished.
+
+    Conditional, so two coordinators clicking at once cannot both finish it (the second is refused).
+    """
     _refuse_finished(case)
     session.flush()
-    closed = session.execute(
+    finished = session.execute(
         update(Case)
         .where(Case.id == case.id, Case.status.notin_([CaseStatus.CLOSED, CaseStatus.CANCELLED]))
-        .values(status=CaseStatus.CLOSED, needs_callback=False, updated_at=now)
+        .values(status=status, needs_callback=False, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     session.refresh(case)
-    if closed.rowcount != 1:  # type: ignore[attr-defined]
+    if finished.rowcount != 1:  # type: ignore[attr-defined]
         _refuse_finished(case)
+
+
+def close_case(session: Session, *, case: Case, now: datetime, by: str) -> int:
+    """Close a case (care done or no longer needed); withdraw any open offers; return how many."""
+    _finish(session, case=case, status=CaseStatus.CLOSED, now=now)
     withdrawn = withdraw_open_offers(session, case=case, now=now, reason="closed")
     record_event(
         session,
@@ -327,17 +335,7 @@ def cancel_case(
     session: Session, *, case: Case, now: datetime, by: str, policy: DispatchPolicy
 ) -> Cancellation:
     """Cancel a case: withdraw the open offers and tell an assigned caregiver by SMS that the job is off."""
-    _refuse_finished(case)
-    session.flush()
-    cancelled = session.execute(
-        update(Case)
-        .where(Case.id == case.id, Case.status.notin_([CaseStatus.CLOSED, CaseStatus.CANCELLED]))
-        .values(status=CaseStatus.CANCELLED, needs_callback=False, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(case)
-    if cancelled.rowcount != 1:  # type: ignore[attr-defined]
-        _refuse_finished(case)
+    _finish(session, case=case, status=CaseStatus.CANCELLED, now=now)
     withdrawn = withdraw_open_offers(session, case=case, now=now, reason="cancelled")
     caregiver_told = False
     caregiver = session.get(Caregiver, case.caregiver_id) if case.caregiver_id else None

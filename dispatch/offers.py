@@ -430,18 +430,9 @@ def alert_unfilled(
         return 0
     asked, declined = count_offers(session, dispatch=dispatch)
     body = unfilled_text(case, asked=asked, declined=declined)
-    recipients = _coordinator_mobiles(session, now=now)
-    for phone in recipients:
-        enqueue_sms(
-            session,
-            to=phone,
-            body=body,
-            purpose="unfilled_alert",
-            dedupe_key=f"dispatch:{dispatch.id}:unfilled:{phone}",
-            now=now,
-            case_id=case.id,
-            from_number=policy.hotline_number,
-        )
+    recipients = _text_coordinators(session, body=body, purpose="unfilled_alert",
+                                    dedupe=f"dispatch:{dispatch.id}:unfilled", case=case, now=now,
+                                    from_number=policy.hotline_number)
     record_event(
         session,
         case,
@@ -776,18 +767,8 @@ def _tell_parent(session: Session, *, case: Case, offer: Offer, caregiver: Careg
             detail={"by": "sms"},
         )
         return
-    recipients = _coordinator_mobiles(session, now=now)
-    body = call_parent_text(case, caregiver=caregiver)
-    for phone in recipients:
-        enqueue_sms(
-            session,
-            to=phone,
-            body=body,
-            purpose="call_parent",
-            dedupe_key=f"offer:{offer.id}:call-parent:{phone}",
-            now=now,
-            case_id=case.id,
-        )
+    recipients = _text_coordinators(session, body=call_parent_text(case, caregiver=caregiver), purpose="call_parent",
+                                    dedupe=f"offer:{offer.id}:call-parent", case=case, now=now)
     record_event(
         session,
         case,
@@ -820,16 +801,8 @@ def _alert_backed_out(session: Session, *, offer: Offer, caregiver: Caregiver, n
         phone=case.caller or word("fallback.withheld", language="de"),
         shrink=("caregiver",),
     )
-    for phone in _coordinator_mobiles(session, now=now):
-        enqueue_sms(
-            session,
-            to=phone,
-            body=body,
-            purpose="backed_out_alert",
-            dedupe_key=f"offer:{offer.id}:backed-out:{phone}",
-            now=now,
-            case_id=case.id,
-        )
+    _text_coordinators(session, body=body, purpose="backed_out_alert", dedupe=f"offer:{offer.id}:backed-out",
+                       case=case, now=now)
 
 
 def _recent_offer(session: Session, *, caregiver: Caregiver, code: str | None, now: datetime) -> Offer | None:
@@ -844,9 +817,14 @@ def _recent_offer(session: Session, *, caregiver: Caregiver, code: str | None, n
     return session.scalars(stmt.order_by(Offer.created_at.desc(), Offer.id.desc()).limit(1)).first()
 
 
-def _coordinator_mobiles(session: Session, *, now: datetime) -> list[str]:
-    """Return the mobile numbers of the coordinators on duty, once each."""
-    return sorted({s.phone for s in find_on_duty(session, at=now) if is_mobile(s.phone)})
+def _text_coordinators(session: Session, *, body: str, purpose: str, dedupe: str, case: Case, now: datetime,
+                       from_number: str | None = None) -> list[str]:
+    """Queue one SMS to each coordinator on duty with a mobile (once per `dedupe` and number); return them."""
+    recipients = sorted({s.phone for s in find_on_duty(session, at=now) if is_mobile(s.phone)})
+    for phone in recipients:
+        enqueue_sms(session, to=phone, body=body, purpose=purpose, dedupe_key=f"{dedupe}:{phone}", now=now,
+                    case_id=case.id, from_number=from_number)
+    return recipients
 
 
 def _clean_code(code: str | None) -> str | None:
