@@ -21,7 +21,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from caregivers.importer import DEFAULT_LANGUAGES, MAX_CHILD_AGE, MAX_DISTANCE_KM, MAX_NAME_LENGTH
+from caregivers.importer import (
+    DEFAULT_LANGUAGES,
+    MAX_CHILD_AGE,
+    MAX_DISTANCE_KM,
+    MAX_NAME_LENGTH,
+    split_language_codes,
+)
 from caregivers.queries import CaregiverNotFound, add_unavailability, require_caregiver
 from core.clock import BERLIN
 from core.errors import HotlineError
@@ -38,8 +44,6 @@ EXPIRY_WARNING = timedelta(days=60)
 RECENT_OFFER_DAYS = 30
 UNAVAILABILITY_REASONS = ("holiday", "sick", "other")
 
-_LANGUAGE = re.compile(r"[a-z]{2}")
-_SEPARATORS = re.compile(r"[;,/|\s]+")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
@@ -255,16 +259,7 @@ def parse_caregiver_form(values: Mapping[str, str], *, today: date) -> Caregiver
         error("max_age", f"the oldest age {max_age} is below the youngest {min_age}",
               f"Das Höchstalter {max_age} liegt unter dem Mindestalter {min_age}.")
 
-    languages: list[str] = []
-    bad: list[str] = []
-    for part in _SEPARATORS.split(values.get("languages", "").strip().lower()):
-        if not part:
-            continue
-        if _LANGUAGE.fullmatch(part):
-            if part not in languages:
-                languages.append(part)
-        else:
-            bad.append(part)
+    languages, bad = split_language_codes(values.get("languages", ""))
     if bad:
         shown = ", ".join(bad)
         error("languages", f"'{shown}' is not a two-letter language code like de, en, tr",

@@ -326,8 +326,9 @@ def _parse_age(raw: str, column: str, error: _ErrorSink) -> int | None:
     return None
 
 
-def _parse_languages(raw: str, error: _ErrorSink) -> tuple[str, ...] | None:
-    """Return ISO 639-1 codes in the given order (`de;en`, `de, en`, `de/en`, `de|en`, `de en`)."""
+def split_language_codes(raw: str) -> tuple[list[str], list[str]]:
+    """Split `de;en`, `de, en`, `de/en`, `de|en` or `de en` into ISO 639-1 codes (in order, once each)
+    and the parts that are not such a code. Shared by the import and the caregiver form."""
     codes: list[str] = []
     bad: list[str] = []
     for part in _LANGUAGE_SEPARATORS.split(raw.strip().lower()):
@@ -338,6 +339,12 @@ def _parse_languages(raw: str, error: _ErrorSink) -> tuple[str, ...] | None:
                 codes.append(part)
         else:
             bad.append(part)
+    return codes, bad
+
+
+def _parse_languages(raw: str, error: _ErrorSink) -> tuple[str, ...] | None:
+    """Return ISO 639-1 codes in the given order (`de;en`, `de, en`, `de/en`, `de|en`, `de en`)."""
+    codes, bad = split_language_codes(raw)
     if bad:
         shown = ", ".join(f"'{b}'" for b in bad)
         error(
