@@ -8,8 +8,6 @@ to be agreed with the city's treasury (Stadtkasse) before the first real export.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,10 +19,8 @@ from billing.employers import month_bounds
 from billing.run import find_invoice_lines, find_invoices, find_statements
 from billing.tariffs import money
 from core.clock import BERLIN
+from core.csvexport import export_csv
 from models import Employer, EmployerStatement, Invoice, InvoiceLine
-
-BOM = "\ufeff"
-DELIMITER = ";"
 
 #: Document types in the accounting export.
 DOC_INVOICE = "RE"
@@ -76,14 +72,18 @@ def date_de(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
-def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Return a `;`-separated CSV with a BOM, as Excel in Germany expects it."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=DELIMITER, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if cell is None else cell for cell in row])
-    return BOM + buffer.getvalue()
+#: Columns the program fills in a fixed shape; every other column is free text and neutralised.
+ACCOUNTING_CODED = (
+    "Belegart", "Belegnummer", "Belegdatum", "Faellig", "Leistungszeitraum", "Betrag", "Waehrung", "Kostenstelle",
+    "Sachkonto",
+)
+INVOICE_CODED = ("Rechnungsnummer", "Datum", "Stunden", "Tarif", "Stundensatz", "Betrag")
+STATEMENT_CODED = ("Belegnummer", "Monat", "Entgelt", "anteilig", "Faelle", "Betreuungsstunden")
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *, coded: Sequence[str] = ()) -> str:
+    """Return a `;`-separated CSV with a BOM, as Excel in Germany expects it (core.csvexport)."""
+    return export_csv(header, rows, coded=coded)
 
 
 def invoice_csv(invoice: Invoice, lines: Sequence[InvoiceLine]) -> str:
@@ -101,7 +101,7 @@ def invoice_csv(invoice: Invoice, lines: Sequence[InvoiceLine]) -> str:
         for line in lines
     ]
     rows.append((invoice.number, date_de(invoice.issued_on), "Gesamtbetrag", "", "", "", decimal_de(invoice.total)))
-    return write_csv(INVOICE_COLUMNS, rows)
+    return write_csv(INVOICE_COLUMNS, rows, coded=INVOICE_CODED)
 
 
 def statement_csv(statement: EmployerStatement, employer: Employer) -> str:
@@ -120,6 +120,7 @@ def statement_csv(statement: EmployerStatement, employer: Employer) -> str:
                 decimal_de(statement.care_hours),
             )
         ],
+        coded=STATEMENT_CODED,
     )
 
 
@@ -173,7 +174,7 @@ def accounting_rows(session: Session, *, month: str) -> list[tuple[object, ...]]
 
 def accounting_csv(session: Session, *, month: str) -> str:
     """Return the city's accounting export of a month: one row per invoice and employer statement."""
-    return write_csv(ACCOUNTING_COLUMNS, accounting_rows(session, month=month))
+    return write_csv(ACCOUNTING_COLUMNS, accounting_rows(session, month=month), coded=ACCOUNTING_CODED)
 
 
 def invoice_csv_for(session: Session, invoice: Invoice) -> str:

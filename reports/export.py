@@ -29,13 +29,8 @@ Columns:
 
 from __future__ import annotations
 
-import csv
-import io
-
+from core.csvexport import export_csv
 from reports.figures import ALL, SHOWN_FIELDS, TOTAL, UNKNOWN, WHOLE_PERIOD, Report, present
-
-BOM = "\ufeff"
-DELIMITER = ";"
 
 COLUMNS = (
     "Monat",
@@ -56,6 +51,9 @@ COLUMNS = (
     "Angebote_je_Einsatz",
     "Betreuungsstunden",
 )
+
+#: Figures and months: written exactly; the value column (municipality, employer names) is free text.
+CODED = tuple(name for name in COLUMNS if name not in ("Dimension", "Auspraegung"))
 
 DIMENSION_NAMES = {
     TOTAL: "gesamt",
@@ -91,15 +89,13 @@ def value_name(dimension: str, value: str) -> str:
 
 def report_csv(report: Report) -> str:
     """Return the report as a `;`-separated CSV with a BOM: one row per month × dimension × value."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=DELIMITER, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    rows = []
     for row in report.rows:
         shown = present(row.figures)
         month = "gesamt" if row.month == WHOLE_PERIOD else row.month
-        writer.writerow([month, DIMENSION_NAMES[row.dimension], _safe(value_name(row.dimension, row.value)),
-                         *(shown[name] for name in SHOWN_FIELDS)])
-    return BOM + buffer.getvalue()
+        rows.append([month, DIMENSION_NAMES[row.dimension], value_name(row.dimension, row.value),
+                     *(shown[name] for name in SHOWN_FIELDS)])
+    return export_csv(COLUMNS, rows, coded=CODED)
 
 
 def report_filename(report: Report) -> str:
@@ -108,8 +104,3 @@ def report_filename(report: Report) -> str:
     if period.first == period.last:
         return f"fluxx-bericht-{period.first}.csv"
     return f"fluxx-bericht-{period.first}-bis-{period.last}.csv"
-
-
-def _safe(text: str) -> str:
-    """Keep a spreadsheet from reading a free-text value (a municipality, an employer) as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
