@@ -75,6 +75,9 @@ def register_dashboard(app: Flask) -> None:
         if name in app.blueprints:
             csrf.exempt(app.blueprints[name])
 
+    from dashboard.errors import register_error_pages
+
+    register_error_pages(app)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(
         simulator_mode=lambda: current_services().settings.simulator_mode,

@@ -1,11 +1,11 @@
-"""Health and a plain front page: what a load balancer, monitoring and a first-time visitor need."""
+"""Health and the front page: what a load balancer, monitoring and a first-time visitor need."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify, redirect, url_for
 from sqlalchemy import func, select, text
 
 from core.container import current_services
@@ -38,7 +38,9 @@ def healthz() -> Any:
 
 @bp.get("/")
 def index() -> Any:
-    """Say that the hotline runs, and where to go next."""
+    """Send people to the sign-in (the board sends signed-in ones on); say that it runs without a dashboard."""
+    if "auth" in current_app.blueprints:
+        return redirect(url_for("auth.login"))
     return (
         "<!doctype html><html lang=de><meta charset=utf-8><title>Fluxx-Hotline</title>"
         "<h1>Fluxx-Hotline läuft</h1><p>Die Sprachmenü-Webhooks sind unter <code>/voice/incoming</code> "

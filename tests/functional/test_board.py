@@ -59,8 +59,8 @@ def test_the_front_page_sends_a_signed_in_coordinator_to_the_board(signed_in: An
     assert response.headers["Location"].endswith("/board")
 
 
-def test_the_front_page_stays_plain_for_everybody_else(client: Any) -> None:
-    assert client.get("/").status_code == 200
+def test_the_front_page_sends_everybody_else_to_the_sign_in(client: Any) -> None:
+    assert client.get("/").headers["Location"].endswith("/login")
 
 
 def test_the_board_needs_a_sign_in(client: Any) -> None:

@@ -33,5 +33,5 @@ def test_unreachable_database_answers_503(app: Any) -> None:
     assert response.status_code == 503 and response.get_json()["database"] == "unreachable"
 
 
-def test_front_page_says_it_runs(client: Any) -> None:
-    assert "Fluxx-Hotline läuft" in client.get("/").get_data(as_text=True)
+def test_front_page_leads_to_the_sign_in(client: Any) -> None:
+    assert client.get("/").headers["Location"].endswith("/login")
