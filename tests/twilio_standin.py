@@ -9,7 +9,10 @@ Point TWILIO_API_BASE (or `TwilioRestGateway.create(api_base=...)`) at `standin.
     standin.fail_next("hang", seconds=2, create=True)  # ... but the message *was* created
 
 Supported: POST/GET .../Accounts/{AccountSid}/Messages.json, POST .../Calls.json,
-DELETE .../Recordings/{Sid}.json.
+DELETE .../Recordings/{Sid}.json, GET .../Accounts/{AccountSid}.json, GET .../IncomingPhoneNumbers.json
+(filter PhoneNumber), POST .../IncomingPhoneNumbers/{Sid}.json (update).
+
+    sid = standin.add_number("+4951187654321", voice_url="https://old.example.org/voice")
 """
 
 from __future__ import annotations
@@ -30,8 +33,23 @@ from urllib.parse import parse_qs, urlsplit
 
 API = "/2010-04-01"
 _PATH = re.compile(
-    r"^/2010-04-01/Accounts/(?P<account>[^/]+)/(?P<resource>Messages|Calls|Recordings)(?:/(?P<sid>\w+))?\.json$"
+    r"^/2010-04-01/Accounts/(?P<account>[^/]+?)"
+    r"(?:/(?P<resource>Messages|Calls|Recordings|IncomingPhoneNumbers)(?:/(?P<sid>\w+))?)?\.json$"
 )
+#: IncomingPhoneNumber fields an update may set (the form names Twilio takes, and the JSON names it answers).
+_NUMBER_FIELDS = {
+    "VoiceUrl": "voice_url",
+    "VoiceMethod": "voice_method",
+    "VoiceFallbackUrl": "voice_fallback_url",
+    "VoiceFallbackMethod": "voice_fallback_method",
+    "StatusCallback": "status_callback",
+    "StatusCallbackMethod": "status_callback_method",
+    "SmsUrl": "sms_url",
+    "SmsMethod": "sms_method",
+    "SmsFallbackUrl": "sms_fallback_url",
+    "SmsFallbackMethod": "sms_fallback_method",
+    "FriendlyName": "friendly_name",
+}
 
 ERRORS = {
     21211: "The 'To' number is not a valid phone number.",
@@ -93,6 +111,8 @@ class TwilioStandIn:
     #: Recording SIDs that exist (tests add them), and those deleted through the API.
     recordings: set[str] = field(default_factory=set)
     deleted_recordings: list[str] = field(default_factory=list)
+    #: Phone numbers in the account (IncomingPhoneNumbers), by SID; tests add them with `add_number`.
+    numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
     _faults: deque[_Fault] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -161,6 +181,26 @@ class TwilioStandIn:
             for _ in range(times):
                 self._faults.append(_Fault(kind, options))
 
+    def add_number(self, phone_number: str, **fields: Any) -> str:
+        """Put a phone number into the account, with Twilio's defaults for fields not given; return its SID."""
+        sid = "PN" + secrets.token_hex(16)
+        number: dict[str, Any] = {name: None for name in _NUMBER_FIELDS.values()}
+        for name in ("voice_method", "voice_fallback_method", "status_callback_method", "sms_method",
+                     "sms_fallback_method"):
+            number[name] = "POST"
+        number.update(
+            sid=sid, phone_number=phone_number, friendly_name=phone_number, voice_application_sid=None,
+            sms_application_sid=None, capabilities={"voice": True, "sms": True, "mms": False, "fax": False},
+        )
+        number.update(fields)
+        with self._lock:
+            self.numbers[sid] = number
+        return sid
+
+    def number_requests(self, method: str = "POST") -> list[RecordedRequest]:
+        """Return the recorded requests to the IncomingPhoneNumbers resource with this method."""
+        return [r for r in self.requests if r.method == method and "/IncomingPhoneNumbers" in r.path]
+
     def message_requests(self, method: str = "POST") -> list[RecordedRequest]:
         """Return the recorded requests to the Messages resource with this method."""
         return [r for r in self.requests if r.method == method and r.path.endswith("/Messages.json")]
@@ -211,6 +251,10 @@ class TwilioStandIn:
     def _serve(
         self, record: RecordedRequest, account: str, resource: str, sid: str | None = None
     ) -> tuple[int, dict[str, Any]]:
+        if resource is None and record.method == "GET":
+            return 200, self._account(account)
+        if resource == "IncomingPhoneNumbers":
+            return self._serve_numbers(record, account, sid)
         if resource == "Recordings" and record.method == "DELETE" and sid:
             if sid not in self.recordings:
                 return 404, _error(20404, "The requested resource was not found", 404)
@@ -225,6 +269,50 @@ class TwilioStandIn:
             return 200, self._list_messages(record, account)
         if resource == "Calls" and record.method == "POST":
             return 201, self._create_call(record, account)
+        return 405, _error(20004, "Method not allowed", 405)
+
+    def _account(self, account: str) -> dict[str, Any]:
+        now = format_datetime(datetime.now(UTC), usegmt=True)
+        return {
+            "auth_token": "[redacted]", "date_created": now, "date_updated": now, "friendly_name": "Fluxx",
+            "owner_account_sid": account, "sid": account, "status": "active", "subresource_uris": {},
+            "type": "Full", "uri": f"{API}/Accounts/{account}.json",
+        }
+
+    def _number_json(self, number: dict[str, Any], account: str) -> dict[str, Any]:
+        now = format_datetime(datetime.now(UTC), usegmt=True)
+        return {
+            **number, "account_sid": account, "api_version": "2010-04-01", "date_created": now,
+            "date_updated": now, "origin": "twilio", "status": "in-use", "beta": False,
+            "uri": f"{API}/Accounts/{account}/IncomingPhoneNumbers/{number['sid']}.json",
+        }
+
+    def _serve_numbers(
+        self, record: RecordedRequest, account: str, sid: str | None
+    ) -> tuple[int, dict[str, Any]]:
+        if sid is None and record.method == "GET":
+            wanted = parse_qs(record.query).get("PhoneNumber", [None])[0]
+            page_size = int((parse_qs(record.query).get("PageSize") or ["50"])[0])
+            with self._lock:
+                found = [self._number_json(n, account) for n in self.numbers.values()
+                         if wanted is None or n["phone_number"] == wanted][:page_size]
+            uri = f"{API}/Accounts/{account}/IncomingPhoneNumbers.json?PageSize={page_size}&Page=0"
+            return 200, {
+                "incoming_phone_numbers": found, "end": max(len(found) - 1, 0), "first_page_uri": uri,
+                "next_page_uri": None, "page": 0, "page_size": page_size, "previous_page_uri": None,
+                "start": 0, "uri": uri,
+            }
+        if sid is not None and record.method in ("GET", "POST"):
+            with self._lock:
+                number = self.numbers.get(sid)
+                if number is None:
+                    return 404, _error(20404, "The requested resource was not found", 404)
+                if record.method == "POST":
+                    for form_name, json_name in _NUMBER_FIELDS.items():
+                        value = record.param(form_name)
+                        if value is not None:
+                            number[json_name] = value
+                return 200, self._number_json(number, account)
         return 405, _error(20004, "Method not allowed", 405)
 
     def _create_message(self, record: RecordedRequest, account: str) -> dict[str, Any]:
