@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
 
-from core.clock import Clock, SystemClock
+from core.clock import Clock, make_clock
 from core.container import Services
 from core.database import Database
 from core.logs import configure_logging
@@ -39,12 +40,14 @@ def create_app(
 
         hops = settings.trusted_proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    if settings.simulator_clock_offset and not settings.simulator_mode:
+        logging.getLogger(__name__).warning("SIMULATOR_CLOCK_OFFSET is ignored: Twilio credentials are set")
     from telephony.gateway import make_gateway
 
     app.extensions["fluxx"] = Services(
         settings=settings,
         database=database or Database(settings.database_url),
-        clock=clock or SystemClock(),
+        clock=clock or make_clock(simulator_mode=settings.simulator_mode, offset=settings.simulator_clock_offset),
         gateway=gateway or make_gateway(settings),
         extras={},
     )

@@ -78,7 +78,8 @@ def load_demo_billing(session: Session, *, now: datetime) -> dict[str, int]:
     added = {"tariffs": 0, "memberships": 0, "employers": 0, "families": 0}
     for code, name, rate in DEMO_TARIFFS:
         if session.scalars(select(Tariff).where(Tariff.code == code, Tariff.valid_from == TARIFFS_FROM)).first() is None:
-            session.add(Tariff(code=code, name=name, hourly_rate=rate, valid_from=TARIFFS_FROM, valid_to=None))
+            session.add(Tariff(code=code, name=name, hourly_rate=rate, valid_from=TARIFFS_FROM, valid_to=None,
+                               demo=True))
             added["tariffs"] += 1
     for municipality, starts_on, ends_on in DEMO_MEMBERSHIPS:
         exists = session.scalars(
@@ -87,7 +88,7 @@ def load_demo_billing(session: Session, *, now: datetime) -> dict[str, int]:
             )
         ).first()
         if exists is None:
-            session.add(MemberMunicipality(municipality=municipality, starts_on=starts_on, ends_on=ends_on))
+            session.add(MemberMunicipality(municipality=municipality, starts_on=starts_on, ends_on=ends_on, demo=True))
             added["memberships"] += 1
     employers: dict[str, Employer] = {}
     for demo in DEMO_EMPLOYERS:
@@ -97,14 +98,14 @@ def load_demo_billing(session: Session, *, now: datetime) -> dict[str, int]:
                 name=demo.name, contract_number=demo.contract_number, starts_on=demo.starts_on,
                 ends_on=demo.ends_on, fee_period=demo.fee_period, fee_amount=demo.fee_amount,
                 headcount_tier=demo.headcount_tier, contact_name=demo.contact_name,
-                contact_email=demo.contact_email, created_at=now,
+                contact_email=demo.contact_email, created_at=now, demo=True,
             )
             session.add(employer)
             added["employers"] += 1
         employers[demo.contract_number] = employer
     session.flush()
     if find_family_by_phone(session, DEMO_FAMILY_PHONE) is None:
-        register_family(
+        family = register_family(
             session,
             name=DEMO_FAMILY_NAME,
             phones=[DEMO_FAMILY_PHONE],
@@ -117,6 +118,7 @@ def load_demo_billing(session: Session, *, now: datetime) -> dict[str, int]:
             pickup_authorised="Oma Bauer (Tel. auf dem Anmeldebogen)",
             notes="Elif: Erdnussallergie.",
         )
+        family.demo = True
         added["families"] += 1
     session.flush()
     return added

@@ -41,10 +41,12 @@ OPTED_OUT = "+4917139200113"
 
 
 def load_demo_caregivers(session: Session, *, now: datetime) -> int:
-    """Add the demo caregivers when there are none; return how many were added."""
-    if session.scalar(select(func.count()).select_from(Caregiver)):
+    """Add the demo caregivers not yet there, unless a real caregiver exists; return how many were added."""
+    if session.scalar(select(func.count()).select_from(Caregiver).where(Caregiver.demo.is_(False))):
         return 0
+    present = set(session.scalars(select(Caregiver.phone)))
     today = now.astimezone(BERLIN).date()
+    added = 0
     for (
         name,
         phone,
@@ -57,6 +59,9 @@ def load_demo_caregivers(session: Session, *, now: datetime) -> int:
         certificate,
         first_aid,
     ) in DEMO_CAREGIVERS:
+        if phone in present:
+            continue
+        added += 1
         session.add(
             Caregiver(
                 name=name,
@@ -75,10 +80,11 @@ def load_demo_caregivers(session: Session, *, now: datetime) -> int:
                 first_aid_date=_days_before(today, first_aid),
                 created_at=now,
                 updated_at=now,
+                demo=True,
             )
         )
     session.flush()
-    return len(DEMO_CAREGIVERS)
+    return added
 
 
 def _days_before(today: date, days: int | None) -> date | None:

@@ -1,26 +1,16 @@
-"""`flask --app app demo load`: fill an empty database with demo data for a first try."""
+"""`flask --app app demo load | remove`: the demo data, loaded and renewed on every `make run`, removable."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 
 import click
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from accounts import create_user
-from billing import load_demo_billing
-from billing.demo import DEMO_FAMILY_PHONE
-from billing.families import find_family_by_phone
-from caregivers.demo import load_demo_caregivers
 from core.container import current_services
-from models import Employer, Family, Tariff, User
-from roster.demo import load_demo_roster
+from demo import DEMO_LEAD_USERNAME, DemoRefused, find_lead_usernames, load_demo, remove_demo
+from roster.demo import DEMO_ROSTER_DAYS
 
-#: The demo lead's sign-in name (created only when the database has no users at all).
-DEMO_LEAD_USERNAME = "leitung"
-DEMO_LEAD_NAME = "Demo-Leitung"
+RESET_COMMAND = "flask --app app users reset-password"
 
 
 @click.group("demo", help="Demo-Daten für den ersten Start / demo data for a first run.")
@@ -30,53 +20,69 @@ def group() -> None:
 
 @group.command("load")
 @click.option("--sign-in-url", default=None, help="Where the dashboard's sign-in page is, for the message.")
-def load_command(sign_in_url: str | None) -> None:
-    """Load the demo roster, caregivers, billing data and a lead user into an empty database (never real data)."""
+@click.option(
+    "--skip-if-real", is_flag=True,
+    help="On a database in real use say so and exit 0 (make run), instead of failing.",
+)
+def load_command(sign_in_url: str | None, skip_if_real: bool) -> None:
+    """Load the demo, or renew its roster through today + 14 days; refuse a database that holds real data."""
     services = current_services()
-    password = secrets.token_urlsafe(12)
-    with services.database.unit_of_work() as session:
-        now = services.clock.now()
-        shifts = load_demo_roster(session, now=now)
-        caregivers = load_demo_caregivers(session, now=now)
-        billing = _load_billing(session, now=now)
-        lead_created = not session.scalar(select(func.count()).select_from(User))
-        if lead_created:
-            create_user(
+    where = sign_in_url or "/login"
+    try:
+        with services.database.unit_of_work() as session:
+            result = load_demo(
                 session,
-                username=DEMO_LEAD_USERNAME,
-                name=DEMO_LEAD_NAME,
-                role="lead",
-                password=password,
-                now=now,
+                now=services.clock.now(),
+                lead_password=secrets.token_urlsafe(12),
+                simulator_mode=services.settings.simulator_mode,
             )
-    if shifts:
-        click.echo(f"Demo-Dienstplan geladen: {shifts} Schichten diese Woche. (Demo roster loaded.)")
+            leads = find_lead_usernames(session)
+    except DemoRefused as refused:
+        if not skip_if_real:
+            raise click.ClickException(f"{refused} / {refused.english}") from refused
+        click.echo(f"{refused} ({refused.english})")
+        return
+    if result.shifts:
+        click.echo(
+            f"Demo-Dienstplan: {result.shifts} Schichten ergänzt, besetzt bis in {DEMO_ROSTER_DAYS} Tagen. "
+            f"(Demo roster renewed through {DEMO_ROSTER_DAYS} days from today.)"
+        )
     else:
-        click.echo("Dienstplan vorhanden, keine Demo-Daten geladen. (Roster exists; no demo data loaded.)")
-    if caregivers:
-        click.echo(f"Demo-Betreuungskräfte geladen: {caregivers}. (Demo caregivers loaded.)")
+        click.echo(f"Demo-Dienstplan besetzt bis in {DEMO_ROSTER_DAYS} Tagen. (Demo roster up to date.)")
+    if result.caregivers:
+        click.echo(f"Demo-Betreuungskräfte geladen: {result.caregivers}. (Demo caregivers loaded.)")
+    billing = result.billing
     if any(billing.values()):
         click.echo(
             f"Demo-Abrechnungsdaten geladen: {billing['tariffs']} Tarife, {billing['memberships']} "
             f"Mitgliedszeiträume, {billing['employers']} Partnerunternehmen, {billing['families']} Familie. "
             "(Demo billing data loaded.)"
         )
-    if lead_created:
-        where = sign_in_url or "/login"
-        click.echo("")
-        click.echo("  Anmeldung im Dashboard / sign in to the dashboard:")
-        click.echo(f"    Adresse / address:      {where}")
+    click.echo("")
+    click.echo("  Anmeldung im Dashboard / sign in to the dashboard:")
+    click.echo(f"    Adresse / address:      {where}")
+    if result.lead_password:
         click.echo(f"    Benutzername / user:    {DEMO_LEAD_USERNAME}")
-        click.echo(f"    Passwort / password:    {password}")
-        click.echo(
-            "  Das Passwort wird nur dieses eine Mal angezeigt. / The password is shown only this once."
-        )
-        click.echo("")
+        click.echo(f"    Passwort / password:    {result.lead_password}")
+        click.echo("  Das Passwort wird nur dieses eine Mal angezeigt. / The password is shown only this once.")
+    else:
+        named = ", ".join(leads) or "USERNAME"
+        username = leads[0] if leads else "USERNAME"
+        click.echo(f"    Leitung / lead:         {named}")
+        click.echo("  Anmeldung verloren? Neues Passwort / lost the login? A new password:")
+        click.echo(f"    {RESET_COMMAND} {username}")
+    click.echo("")
 
 
-def _load_billing(session: Session, *, now: datetime) -> dict[str, int]:
-    """Load the billing demo into a database without billing data, or complete an earlier demo; else nothing."""
-    empty = not any(session.scalar(select(func.count()).select_from(m)) for m in (Tariff, Employer, Family))
-    if empty or find_family_by_phone(session, DEMO_FAMILY_PHONE) is not None:
-        return load_demo_billing(session, now=now)
-    return {}
+@group.command("remove")
+@click.option("--yes", is_flag=True, help="Do not ask before deleting.")
+def remove_command(yes: bool) -> None:
+    """Delete every demo row (roster, caregivers, cases, billing, the demo lead); real rows stay."""
+    if not yes:
+        click.confirm("Alle Demo-Daten löschen? / Delete all demo data?", abort=True)
+    services = current_services()
+    with services.database.unit_of_work() as session:
+        removed = remove_demo(session)
+    total = sum(removed.values())
+    detail = ", ".join(f"{table} {count}" for table, count in removed.items() if count)
+    click.echo(f"Demo-Daten gelöscht: {total} Zeilen ({detail or 'keine'}). (Demo data removed.)")

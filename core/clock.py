@@ -46,6 +46,42 @@ class FrozenClock:
         return self._now
 
 
+class OffsetClock:
+    """The real clock moved by a fixed offset: SIMULATOR_CLOCK_OFFSET, to try the demo "a month later"."""
+
+    def __init__(self, offset: timedelta, base: Clock | None = None) -> None:
+        """Shift `base` (the system clock by default) by `offset`."""
+        self.offset = offset
+        self._base = base or SystemClock()
+
+    def now(self) -> datetime:
+        """Return the base clock's time plus the offset, in UTC."""
+        return self._base.now() + self.offset
+
+
+def make_clock(*, simulator_mode: bool, offset: timedelta | None) -> Clock:
+    """Return the app's clock: the system clock, moved by `offset` only in simulator mode (never with Twilio)."""
+    if offset and simulator_mode:
+        return OffsetClock(offset)
+    return SystemClock()
+
+
+_OFFSET_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def parse_offset(text: str) -> timedelta:
+    """Parse an offset such as `30d`, `-2h`, `90m` or `45s` into a timedelta."""
+    value = text.strip().lower()
+    unit = _OFFSET_UNITS.get(value[-1:]) if value else None
+    try:
+        amount = float(value[:-1]) if unit else None
+    except ValueError:
+        amount = None
+    if unit is None or amount is None:
+        raise ValueError(f"SIMULATOR_CLOCK_OFFSET must look like 30d, -2h, 90m or 45s, not {text!r}")
+    return timedelta(**{unit: amount})
+
+
 def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """Return an aware datetime for a wall-clock time in Europe/Berlin."""
     return datetime(year, month, day, hour, minute, tzinfo=BERLIN)

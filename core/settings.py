@@ -6,7 +6,10 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
+
+from core.clock import parse_offset
 
 _TRUE = {"1", "true", "yes", "on", "ja"}
 
@@ -68,6 +71,8 @@ class Settings:
     dispatch_deadline_later_minutes: int = 1440
     #: BILLING_UNIT_MINUTES: care is billed per started unit of this many minutes (60: per started hour).
     billing_unit_minutes: int = 60
+    #: SIMULATOR_CLOCK_OFFSET (`30d`, `-2h`): the app's clock runs this far ahead; honoured only in simulator mode.
+    simulator_clock_offset: timedelta | None = None
 
     @property
     def simulator_mode(self) -> bool:
@@ -137,6 +142,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, instance_path: st
         dispatch_deadline_tomorrow_minutes=get_int("DISPATCH_DEADLINE_TOMORROW_MINUTES", 720),
         dispatch_deadline_later_minutes=get_int("DISPATCH_DEADLINE_LATER_MINUTES", 1440),
         billing_unit_minutes=get_int("BILLING_UNIT_MINUTES", 60),
+        simulator_clock_offset=parse_offset(offset) if (offset := get("SIMULATOR_CLOCK_OFFSET")) else None,
     )
     if settings.billing_unit_minutes <= 0:
         raise ValueError("BILLING_UNIT_MINUTES must be a positive number of minutes")

@@ -6,8 +6,8 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Boolean, DateTime, Enum, MetaData, TypeDecorator, false
+from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,3 +57,8 @@ def value_enum(enum_class: type[enum.Enum], length: int = 24) -> Enum:
         length=length,
         validate_strings=True,
     )
+
+
+def demo_column() -> MappedColumn[bool]:
+    """Return the `demo` flag column: True on rows `demo load` made, so `demo remove` touches nothing else."""
+    return mapped_column(Boolean, default=False, server_default=false())

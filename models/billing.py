@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, demo_column
 
 MONEY = Numeric(10, 2)
 
@@ -33,6 +33,8 @@ class MemberMunicipality(Base):
     __table_args__ = (CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Made by `demo load` (flask demo remove deletes exactly these rows).
+    demo: Mapped[bool] = demo_column()
     municipality: Mapped[str] = mapped_column(String(64), index=True)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
@@ -45,6 +47,8 @@ class Employer(Base):
     __table_args__ = (CheckConstraint("fee_period IN ('monthly', 'yearly')", name="fee_period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Made by `demo load` (flask demo remove deletes exactly these rows).
+    demo: Mapped[bool] = demo_column()
     name: Mapped[str] = mapped_column(String(120))
     contract_number: Mapped[str] = mapped_column(String(40), unique=True)
     starts_on: Mapped[date] = mapped_column(Date)
@@ -66,6 +70,8 @@ class Family(Base):
     __tablename__ = "families"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Made by `demo load` (flask demo remove deletes exactly these rows).
+    demo: Mapped[bool] = demo_column()
     name: Mapped[str] = mapped_column(String(120))
     address: Mapped[str | None] = mapped_column(String(200))
     postcode: Mapped[str | None] = mapped_column(String(5))
@@ -101,6 +107,8 @@ class Tariff(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Made by `demo load` (flask demo remove deletes exactly these rows).
+    demo: Mapped[bool] = demo_column()
     code: Mapped[str] = mapped_column(String(20), index=True)
     name: Mapped[str] = mapped_column(String(80))
     hourly_rate: Mapped[Decimal] = mapped_column(MONEY)
@@ -133,6 +141,8 @@ class BillingRun(Base):
     __tablename__ = "billing_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Made by `demo load` (flask demo remove deletes exactly these rows).
+    demo: Mapped[bool] = demo_column()
     #: "2026-11"
     month: Mapped[str] = mapped_column(String(7), unique=True)
     ran_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -145,6 +155,8 @@ class Invoice(Base):
     __table_args__ = (Index("ix_invoices_month", "month"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Made by `demo load` (flask demo remove deletes exactly these rows).
+    demo: Mapped[bool] = demo_column()
     #: "2026-0001": consecutive per year, never reused.
     number: Mapped[str] = mapped_column(String(12), unique=True)
     month: Mapped[str] = mapped_column(String(7))
@@ -182,6 +194,8 @@ class EmployerStatement(Base):
     __table_args__ = (UniqueConstraint("employer_id", "month"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Made by `demo load` (flask demo remove deletes exactly these rows).
+    demo: Mapped[bool] = demo_column()
     number: Mapped[str] = mapped_column(String(12), unique=True)
     employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id", ondelete="RESTRICT"), index=True)
     month: Mapped[str] = mapped_column(String(7))

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, demo_column
 
 
 class Caregiver(Base):
@@ -20,6 +20,8 @@ class Caregiver(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Made by `demo load` (flask demo remove deletes exactly these rows).
+    demo: Mapped[bool] = demo_column()
     name: Mapped[str] = mapped_column(String(100))
     #: Mobile number in E.164: offers go out by SMS.
     phone: Mapped[str] = mapped_column(String(16), unique=True)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, value_enum
+from models.base import Base, UTCDateTime, demo_column, value_enum
 
 
 class CaseStatus(enum.StrEnum):
@@ -61,6 +61,8 @@ class Case(Base):
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Made by `demo load` (flask demo remove deletes exactly these rows).
+    demo: Mapped[bool] = demo_column()
     reference: Mapped[str] = mapped_column(String(8), unique=True)
     call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[CaseStatus] = mapped_column(value_enum(CaseStatus, 16), default=CaseStatus.OPEN)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, value_enum
+from models.base import Base, UTCDateTime, demo_column, value_enum
 
 
 class ShiftRole(enum.StrEnum):
@@ -28,6 +28,8 @@ class Shift(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Made by `demo load` (flask demo remove deletes exactly these rows).
+    demo: Mapped[bool] = demo_column()
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(16))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())

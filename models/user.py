@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, value_enum
+from models.base import Base, UTCDateTime, demo_column, value_enum
 
 
 class Role(enum.StrEnum):
@@ -25,6 +25,8 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Made by `demo load` (flask demo remove deletes exactly these rows).
+    demo: Mapped[bool] = demo_column()
     #: Lower-case sign-in name.
     username: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100))

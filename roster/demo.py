@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from core.clock import BERLIN
 from models.roster import Shift, ShiftRole
-from roster.queries import has_any_shift
 
 #: Invented people; numbers from the Bundesnetzagentur's ranges reserved for film and TV.
 DEMO_COORDINATORS = (
@@ -18,31 +18,48 @@ DEMO_COORDINATORS = (
 )
 #: Local start hours of the three daily shifts; none falls into a DST change (02:00–03:00).
 SHIFT_STARTS = (0, 8, 16)
+#: The demo roster always reaches this many days past today (renewed on every `demo load`).
+DEMO_ROSTER_DAYS = 14
 
 
-def load_demo_roster(session: Session, *, now: datetime) -> int:
-    """Fill an empty roster for the ISO week around `now`; return the number of shifts added."""
-    if has_any_shift(session):
+def load_demo_roster(session: Session, *, now: datetime, days: int = DEMO_ROSTER_DAYS) -> int:
+    """Put demo coordinators on duty from today (Berlin) through `days` days ahead; return the shifts added.
+
+    Adds nothing when the roster holds a real shift. Idempotent: a shift already there is not added
+    again, so every `make run` only extends the roster to today + `days`.
+    """
+    if has_real_shift(session):
         return 0
-    monday = now.astimezone(BERLIN).date()
-    monday -= timedelta(days=monday.weekday())
-    boundaries = [
-        _berlin_midnight_plus(monday + timedelta(days=day), hour)
-        for day in range(7)
-        for hour in SHIFT_STARTS
-    ]
-    boundaries.append(_berlin_midnight_plus(monday + timedelta(days=7), 0))
-
+    today = now.astimezone(BERLIN).date()
+    first = _berlin_midnight_plus(today, 0)
+    have = {
+        (start.astimezone(UTC), role)
+        for start, role in session.execute(
+            select(Shift.starts_at, Shift.role).where(Shift.demo.is_(True), Shift.starts_at >= first)
+        )
+    }
     people = len(DEMO_COORDINATORS)
     added = 0
-    for slot, (start, end) in enumerate(zip(boundaries, boundaries[1:], strict=False)):
-        # Each coordinator is primary for one shift, backup for the next, then off for one.
-        for role, offset in ((ShiftRole.PRIMARY, 0), (ShiftRole.BACKUP, people - 1)):
-            name, phone = DEMO_COORDINATORS[(slot + offset) % people]
-            session.add(Shift(name=name, phone=phone, starts_at=start, ends_at=end, role=role))
-            added += 1
+    for day in (today + timedelta(days=n) for n in range(days + 1)):
+        starts = [_berlin_midnight_plus(day, hour) for hour in SHIFT_STARTS]
+        ends = [*starts[1:], _berlin_midnight_plus(day + timedelta(days=1), 0)]
+        for index, (start, end) in enumerate(zip(starts, ends, strict=True)):
+            # The same slot always gets the same people, whichever day the roster was renewed on:
+            # each coordinator is primary for one shift, backup for the next, then off for one.
+            slot = day.toordinal() * len(SHIFT_STARTS) + index
+            for role, offset in ((ShiftRole.PRIMARY, 0), (ShiftRole.BACKUP, people - 1)):
+                if (start, role) in have:
+                    continue
+                name, phone = DEMO_COORDINATORS[(slot + offset) % people]
+                session.add(Shift(name=name, phone=phone, starts_at=start, ends_at=end, role=role, demo=True))
+                added += 1
     session.flush()
     return added
+
+
+def has_real_shift(session: Session) -> bool:
+    """Return True when the roster holds a shift that `demo load` did not make."""
+    return bool(session.scalar(select(exists().where(Shift.demo.is_(False)))))
 
 
 def _berlin_midnight_plus(day: date, hour: int) -> datetime:

@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from tests.factories import make_case
+from tests.factories import make_case, make_shift
 
 
 def test_twiml_fallback_prints_a_document_for_a_twiml_bin(runner: Any) -> None:
@@ -44,5 +44,18 @@ def test_cases_list_as_text_names_the_reference(runner: Any, session: Any, clock
 
 
 def test_demo_load_fills_an_empty_roster_once(runner: Any) -> None:
-    assert "geladen" in runner.invoke(args=["demo", "load"]).output
-    assert "keine Demo-Daten" in runner.invoke(args=["demo", "load"]).output
+    first = runner.invoke(args=["demo", "load"]).output
+    assert "geladen" in first and "Passwort / password:" in first
+    again = runner.invoke(args=["demo", "load"]).output
+    assert "geladen" not in again and "Passwort / password:" not in again
+    assert "flask --app app users reset-password leitung" in again  # how to get a new lead login
+
+
+def test_demo_load_refuses_real_data_and_remove_asks_first(runner: Any, session: Any, clock: Any) -> None:
+    make_shift(session, starts_at=clock.now())
+    refused = runner.invoke(args=["demo", "load"])
+    assert refused.exit_code == 1 and "echte Daten" in refused.output
+    skipped = runner.invoke(args=["demo", "load", "--skip-if-real"])
+    assert skipped.exit_code == 0 and "no demo data loaded" in skipped.output
+    assert runner.invoke(args=["demo", "remove"], input="n\n").exit_code == 1
+    assert "Demo-Daten gelöscht: 0 Zeilen" in runner.invoke(args=["demo", "remove", "--yes"]).output

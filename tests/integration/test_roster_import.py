@@ -102,28 +102,40 @@ def test_has_any_shift_on_an_empty_roster(session: Session) -> None:
 @pytest.mark.parametrize(
     "now",
     [
-        berlin(2026, 11, 25, 10, 0),  # an ordinary winter week
-        berlin(2026, 3, 29, 12, 0),  # spring forward on Sunday 29 March
+        berlin(2026, 11, 25, 10, 0),  # an ordinary winter fortnight
+        berlin(2026, 3, 20, 12, 0),  # spring forward on Sunday 29 March
         berlin(2026, 10, 21, 12, 0),  # fall back on Sunday 25 October
     ],
-    ids=["ordinary_week", "dst_spring_forward_week", "dst_fall_back_week"],
+    ids=["ordinary_fortnight", "dst_spring_forward_fortnight", "dst_fall_back_fortnight"],
 )
-def test_demo_roster_has_one_primary_and_one_backup_at_every_hour(session: Session, now) -> None:  # type: ignore[no-untyped-def]
+def test_demo_roster_has_one_primary_and_one_backup_at_every_hour_for_14_days(session: Session, now) -> None:  # type: ignore[no-untyped-def]
     added = load_demo_roster(session, now=now)
-    assert added == 42
-    monday = (now - timedelta(days=now.weekday())).date()
-    next_monday = monday + timedelta(days=7)
-    week_start = berlin(monday.year, monday.month, monday.day)
-    week_end = berlin(next_monday.year, next_monday.month, next_monday.day)
-    at = week_start
-    while at < week_end:
+    assert added == 15 * 3 * 2  # today and the 14 days after it, three shifts a day, primary and backup
+    today = now.date()
+    last = today + timedelta(days=15)
+    start = berlin(today.year, today.month, today.day)
+    end = berlin(last.year, last.month, last.day)
+    at = start
+    while at < end:
         for probe in (at, at + timedelta(minutes=59)):
             on_duty = find_on_duty(session, at=probe)
             assert [s.role for s in on_duty] == [ShiftRole.PRIMARY, ShiftRole.BACKUP], probe
             assert on_duty[0].phone != on_duty[1].phone
-        at += timedelta(hours=1)  # real hours: 167 or 169 of them in a DST week
-    assert find_on_duty(session, at=week_start - timedelta(minutes=1)) == []
-    assert find_on_duty(session, at=week_end) == []
+            assert all(s.demo for s in on_duty)
+        at += timedelta(hours=1)  # real hours: 23 or 25 of them on a DST day
+    assert find_on_duty(session, at=start - timedelta(minutes=1)) == []
+    assert find_on_duty(session, at=end) == []
+
+
+def test_demo_roster_is_renewed_from_the_day_of_each_run(session: Session) -> None:
+    first = berlin(2026, 11, 25, 10, 0)
+    assert load_demo_roster(session, now=first) == 90
+    assert load_demo_roster(session, now=first + timedelta(hours=5)) == 0  # same day: nothing to add
+    later = first + timedelta(days=40)
+    assert load_demo_roster(session, now=later + timedelta(hours=3)) == 90  # the gap is not back-filled
+    on_duty = find_on_duty(session, at=later + timedelta(days=14, hours=12))
+    assert [s.role for s in on_duty] == [ShiftRole.PRIMARY, ShiftRole.BACKUP]
+    assert load_demo_roster(session, now=later + timedelta(days=1)) == 6  # one more day, three shifts x2
 
 
 def test_demo_roster_shifts_start_at_local_0_8_16(session: Session) -> None:
@@ -132,7 +144,7 @@ def test_demo_roster_shifts_start_at_local_0_8_16(session: Session) -> None:
     assert sorted({s.starts_at.astimezone(BERLIN).hour for s in shifts}) == [0, 8, 16]
 
 
-def test_demo_roster_adds_nothing_when_shifts_exist(session: Session) -> None:
+def test_demo_roster_adds_nothing_when_real_shifts_exist(session: Session) -> None:
     import_roster(session, data=ROSTER)
     assert load_demo_roster(session, now=berlin(2026, 11, 23, 10)) == 0
     assert count_shifts(session) == 4

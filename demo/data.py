@@ -1,0 +1,133 @@
+"""Load, renew and remove the demo: every row it makes carries `demo = true`, real rows are never touched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session
+
+from accounts import create_user
+from billing import load_demo_billing
+from caregivers.demo import load_demo_caregivers
+from core.errors import HotlineError
+from models import (
+    BillingRun,
+    Caregiver,
+    Case,
+    Employer,
+    EmployerStatement,
+    Family,
+    Invoice,
+    MemberMunicipality,
+    Role,
+    Shift,
+    Tariff,
+    User,
+)
+from roster.demo import DEMO_COORDINATORS, load_demo_roster
+
+#: The demo lead's sign-in name (created only when the database has no users at all).
+DEMO_LEAD_USERNAME = "leitung"
+DEMO_LEAD_NAME = "Demo-Leitung"
+
+#: Tables whose non-demo rows mean "this database is in real use": the set-up an office enters.
+#: Users and cases are left out on purpose: trying the demo adds colleagues and (simulated) calls.
+REAL_DATA_TABLES = (
+    (Shift, "Dienstplan / roster"),
+    (Caregiver, "Betreuungskräfte / caregivers"),
+    (Family, "Familien / families"),
+    (Employer, "Partnerunternehmen / partner employers"),
+    (Tariff, "Tarife / tariffs"),
+    (MemberMunicipality, "Mitgliedskommunen / member municipalities"),
+    (Invoice, "Rechnungen / invoices"),
+)
+#: Deleted in this order by `demo remove` (children before the rows they reference with RESTRICT).
+REMOVE_ORDER = (
+    Invoice, EmployerStatement, Case, Family, Employer, Caregiver, Shift, Tariff, MemberMunicipality, User,
+)
+
+
+class DemoRefused(HotlineError):
+    """The database holds real data (or the app talks to real Twilio): the demo stays out."""
+
+
+@dataclass
+class DemoLoad:
+    """What one `demo load` did."""
+
+    shifts: int = 0
+    caregivers: int = 0
+    billing: dict[str, int] = field(default_factory=dict)
+    lead_password: str | None = None
+    history: dict[str, int] = field(default_factory=dict)
+
+
+def real_data_found(session: Session) -> list[str]:
+    """Return the names of the tables that hold rows `demo load` did not make."""
+    return [
+        label
+        for model, label in REAL_DATA_TABLES
+        if session.scalar(select(exists().where(model.demo.is_(False))))  # type: ignore[attr-defined]
+    ]
+
+
+def load_demo(session: Session, *, now: datetime, lead_password: str, simulator_mode: bool) -> DemoLoad:
+    """Load or renew the demo (roster through today + 14 days); raise DemoRefused on a database in real use."""
+    if not simulator_mode:
+        raise DemoRefused(
+            "Twilio-Zugangsdaten sind gesetzt: Demo-Daten nur im Simulator-Modus.",
+            english="Twilio credentials are set: demo data only in simulator mode.",
+        )
+    found = real_data_found(session)
+    if found:
+        raise DemoRefused(
+            "Die Datenbank enthält echte Daten (" + ", ".join(found) + "); keine Demo-Daten geladen.",
+            english="The database holds real data (" + ", ".join(found) + "); no demo data loaded.",
+        )
+    result = DemoLoad(
+        shifts=load_demo_roster(session, now=now),
+        caregivers=load_demo_caregivers(session, now=now),
+        billing=load_demo_billing(session, now=now),
+    )
+    if not session.scalar(select(exists().where(User.id.is_not(None)))):
+        # The lead gets the first demo coordinator's phone, so "Zurückrufen" can ring her in the simulator.
+        user = create_user(
+            session,
+            username=DEMO_LEAD_USERNAME,
+            name=DEMO_LEAD_NAME,
+            role="lead",
+            password=lead_password,
+            now=now,
+            phone=DEMO_COORDINATORS[0][1],
+        )
+        user.demo = True
+        result.lead_password = lead_password
+    session.flush()
+    return result
+
+
+def remove_demo(session: Session) -> dict[str, int]:
+    """Delete every demo row (cases take their timeline, offers and care sessions along); return counts."""
+    removed: dict[str, int] = {}
+    for model in REMOVE_ORDER:
+        table = model.__table__  # type: ignore[attr-defined]
+        statement = delete(model).where(model.demo.is_(True))  # type: ignore[attr-defined]
+        removed[table.name] = session.execute(statement, execution_options={"synchronize_session": False}).rowcount
+    # A billing run that billed only demo rows has nothing left to point at it.
+    runs = delete(BillingRun).where(
+        BillingRun.demo.is_(True),
+        ~exists().where(Invoice.billing_run_id == BillingRun.id),
+        ~exists().where(EmployerStatement.billing_run_id == BillingRun.id),
+    )
+    removed["billing_runs"] = session.execute(runs, execution_options={"synchronize_session": False}).rowcount
+    session.flush()
+    return removed
+
+
+def find_lead_usernames(session: Session) -> list[str]:
+    """Return the sign-in names of the active leads, for the hint on how to get a new login."""
+    return list(
+        session.scalars(select(User.username).where(User.role == Role.LEAD, User.active.is_(True)).order_by(User.id))
+    )

@@ -1,0 +1,83 @@
+"""The demo on a real database: marked rows, loaded only where no real data is, removed without a trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from demo import DemoRefused, load_demo, real_data_found, remove_demo
+from models import Caregiver, Case, Employer, Family, MemberMunicipality, Shift, Tariff, User
+from tests.factories import make_case, make_shift
+from tests.factories_dispatch import make_caregiver
+
+PASSWORD = "demo-passwort-123"
+
+
+def count(session: Session, model: Any, **where: Any) -> int:
+    """Count the rows of a model, optionally filtered by column values."""
+    statement = select(func.count()).select_from(model)
+    for column, value in where.items():
+        statement = statement.where(getattr(model, column) == value)
+    return session.scalar(statement) or 0
+
+
+def test_every_row_the_demo_makes_is_marked(session: Session, clock: Any) -> None:
+    result = load_demo(session, now=clock.now(), lead_password=PASSWORD, simulator_mode=True)
+    assert result.shifts == 90 and result.caregivers == 20 and result.lead_password == PASSWORD
+    for model in (Shift, Caregiver, User, Family, Employer, Tariff, MemberMunicipality):
+        assert count(session, model) > 0, model
+        assert count(session, model, demo=False) == 0, model
+    lead = session.scalars(select(User)).one()
+    assert lead.phone is not None  # call-back can ring her in the simulator
+    assert real_data_found(session) == []
+
+
+def test_a_second_load_adds_nothing_and_no_second_lead(session: Session, clock: Any) -> None:
+    load_demo(session, now=clock.now(), lead_password=PASSWORD, simulator_mode=True)
+    again = load_demo(session, now=clock.now(), lead_password="anders-passwort-1", simulator_mode=True)
+    assert (again.shifts, again.caregivers, any(again.billing.values()), again.lead_password) == (0, 0, False, None)
+    assert count(session, User) == 1
+
+
+@pytest.mark.parametrize("real", ["shift", "caregiver"])
+def test_load_refuses_a_database_with_real_data(session: Session, clock: Any, real: str) -> None:
+    if real == "shift":
+        make_shift(session, starts_at=clock.now())
+    else:
+        make_caregiver(session, now=clock.now())
+    with pytest.raises(DemoRefused, match="echte Daten"):
+        load_demo(session, now=clock.now(), lead_password=PASSWORD, simulator_mode=True)
+    assert count(session, Shift, demo=True) == 0 and count(session, User) == 0
+
+
+def test_load_refuses_outside_simulator_mode(session: Session, clock: Any) -> None:
+    with pytest.raises(DemoRefused, match="Simulator"):
+        load_demo(session, now=clock.now(), lead_password=PASSWORD, simulator_mode=False)
+    assert count(session, Shift) == 0
+
+
+def test_calls_made_while_trying_the_demo_do_not_stop_its_renewal(session: Session, clock: Any) -> None:
+    load_demo(session, now=clock.now(), lead_password=PASSWORD, simulator_mode=True)
+    make_case(session, now=clock.now())  # a simulated call
+    clock.advance(days=20)
+    assert load_demo(session, now=clock.now(), lead_password=PASSWORD, simulator_mode=True).shifts > 0
+
+
+def test_remove_deletes_the_demo_and_leaves_every_real_row(session: Session, clock: Any) -> None:
+    load_demo(session, now=clock.now(), lead_password=PASSWORD, simulator_mode=True)
+    # The office starts for real beside the demo: its own shift, caregiver and a real call.
+    shift = make_shift(session, phone="+4915111111111", starts_at=clock.now())
+    dora = make_caregiver(session, now=clock.now())
+    case = make_case(session, now=clock.now())
+    removed = remove_demo(session)
+    assert removed["shifts"] == 90 and removed["caregivers"] == 20 and removed["users"] == 1
+    session.expire_all()
+    assert session.scalars(select(Shift)).all() == [shift]
+    assert session.scalars(select(Caregiver)).all() == [dora]
+    assert session.scalars(select(Case)).all() == [case]
+    for model in (User, Family, Employer, Tariff, MemberMunicipality):
+        assert count(session, model) == 0, model
+    assert remove_demo(session)["shifts"] == 0  # twice is harmless
