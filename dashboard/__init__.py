@@ -63,11 +63,23 @@ def register_dashboard(app: Flask) -> None:
 
     from flask import Blueprint
 
-    from dashboard import auth
+    from dashboard import (
+        auth,
+        billing,
+        board,
+        calendar,
+        caregivers,
+        cases,
+        partners,
+        reports,
+        roster,
+        simulator,
+        users,
+    )
 
     app.register_blueprint(Blueprint("assets", __name__, static_folder="static", static_url_path="/assets"))
-    app.register_blueprint(auth.bp)
-    for module in _optional_modules():
+    # Plain imports: a missing page module is an ImportError at start-up, never a page silently gone.
+    for module in (auth, board, cases, roster, caregivers, simulator, calendar, users, reports, partners, billing):
         app.register_blueprint(module.bp)
 
     # Twilio cannot send a CSRF token; its webhooks are protected by the signature instead.
@@ -108,21 +120,6 @@ def select_locale() -> str:
 
     language = getattr(current_user, "language", None)
     return language if language in LANGUAGES else "de"
-
-
-def _optional_modules() -> list[Any]:
-    """Return the dashboard's page modules that exist (each has a blueprint `bp`)."""
-    import importlib
-
-    modules = []
-    for name in ("board", "cases", "roster", "caregivers", "simulator", "calendar", "users", "reports",
-                 "partners", "billing"):
-        try:
-            modules.append(importlib.import_module(f"dashboard.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"dashboard.{name}":
-                raise
-    return modules
 
 
 #: The headers every page needs; Twilio's XML answers get them too, harmlessly.

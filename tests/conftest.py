@@ -22,6 +22,23 @@ from tests.helpers import PUBLIC_BASE_URL, TEST_TOKEN
 pytest_plugins = ["tests.fixtures_twilio"]
 BERLIN = ZoneInfo("Europe/Berlin")
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+#: pytest-timeout: a hang fails one test, not the whole run. The default (pyproject.toml) is 60 s;
+#: browser stories, real processes (scaleout) and hypothesis properties get longer.
+LONG_TIMEOUT = 600
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give the slow kinds of test a longer timeout, unless a test names its own."""
+    for item in items:
+        if item.get_closest_marker("timeout") is not None:
+            continue
+        slow = (
+            item.get_closest_marker("browser") is not None
+            or "scaleout" in item.nodeid.split("/")
+            or getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        )
+        if slow:
+            item.add_marker(pytest.mark.timeout(LONG_TIMEOUT))
 
 
 @pytest.fixture(autouse=True)

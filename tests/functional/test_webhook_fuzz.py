@@ -8,7 +8,10 @@ are fixed and derandomized, so CI runs the same examples every time (about 15 s 
 from __future__ import annotations
 
 import io
+import logging
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +30,7 @@ from routing.dialplan import StageKind
 from tests.factories import PARENT, make_case, make_roster
 from tests.factories_dispatch import DORA, make_caregiver
 from tests.helpers import PUBLIC_BASE_URL, TEST_TOKEN, sign
+from webhooks.voice_twiml import render_fallback
 
 CALL = "CA" + "f" * 32
 HOTLINE = "+4951187654321"
@@ -70,6 +74,33 @@ def assert_empty_twiml(response: Any) -> None:
     root = ET.fromstring(response.get_data())
     assert root.tag == "Response"
     assert list(root) == []
+
+
+class _Errors(logging.Handler):
+    """Collect every ERROR (or worse) record: a handler that failed, however well its answer looks."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def no_error_logged() -> Iterator[None]:
+    """Fail when anything below logs an error: the never-drop wrapper turns any exception into valid
+    TwiML, so a valid answer alone proves nothing about the handler behind it."""
+    collector = _Errors()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    try:
+        yield
+    finally:
+        root.removeHandler(collector)
+    failures = [f"{r.name}: {r.getMessage()}" + (f" ({r.exc_info[1]!r})" if r.exc_info else "")
+                for r in collector.records]
+    assert failures == [], failures
 
 
 # --- Signed requests with arbitrary (also repeated) parameters ---
@@ -212,6 +243,28 @@ def test_status_callbacks_and_sms_answer_empty_twiml_and_store_nothing_twice(
     after_first = row_counts(connection)
     assert_empty_twiml(signed_post(client, path, pairs))
     assert row_counts(connection) == after_first
+
+
+#: Well-formed requests for each voice answer that must be handled by the webhook itself.
+WELL_FORMED = {
+    "/voice/incoming": {},
+    "/voice/gather/caller_type/1": {"Digits": "1"},
+    "/voice/dial/primary": {"DialCallStatus": "no-answer", "DialBridged": "false"},
+    "/voice/screen/{case}": {},
+    "/voice/screen/{case}/answer": {"Digits": "1"},
+}
+
+
+def test_a_well_formed_request_is_answered_by_its_webhook_not_by_the_fallback(
+    client: Any, live_call: int, settings: Any
+) -> None:
+    fallback = str(render_fallback(settings))
+    for template, extra in WELL_FORMED.items():
+        path = template.format(case=live_call)
+        with no_error_logged():
+            response = signed_post(client, path, list({**TYPICAL, **extra}.items()))
+        assert_valid_voice_twiml(response, path)
+        assert response.get_data(as_text=True) != fallback, f"{path} answered with the fallback"
 
 
 # --- Raw bodies the form parser sees before any view (all webhooks in one app, to stay fast) ---

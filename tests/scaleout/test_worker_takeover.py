@@ -61,7 +61,9 @@ def test_kill_9_the_active_worker_mid_dispatch_and_the_other_takes_over_sending_
     first = start_worker("worker-1")
     assert wait_until(lambda: first.pid in _heartbeats(pg_engine), timeout=20), first.output()
     second = start_worker("worker-2")
-    time.sleep(1.5)  # three ticks of the second worker: it stands by
+    assert wait_until(lambda: "worker started" in second.output(), timeout=20), second.output()
+    # It stands by: for three of its ticks it never writes a heartbeat (polled, not slept).
+    assert not wait_until(lambda: second.pid in _heartbeats(pg_engine), timeout=1.5), "only the lock holder ticks"
     assert set(_heartbeats(pg_engine)) == {first.pid}, "only the lock holder ticks"
 
     now = datetime.now(UTC)
