@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from accounts.throttle import ADDRESS_WINDOW, STREAK_WINDOW, Attempt, ThrottleState, throttle_state
+from core.clock import BERLIN
 from core.errors import HotlineError
 from core.phones import normalize_phone
 from models import AuditEntry, LoginAttempt, Role, User
 
 _hasher = PasswordHasher()
-#: Failed sign-ins allowed per user name, and per address, within the window.
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
+#: Sign-in attempts are deleted after this (the throttle looks back as far; see PRIVACY.md).
+LOGIN_ATTEMPTS_KEPT = STREAK_WINDOW
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -26,7 +28,18 @@ class AccountError(HotlineError):
 
 
 class LoginThrottled(HotlineError):
-    """Too many failed sign-ins: wait before trying again."""
+    """Too many failed sign-ins: wait before trying again (until `locked_until`, UTC)."""
+
+    locked_until: datetime
+
+    @classmethod
+    def until(cls, locked_until: datetime) -> LoginThrottled:
+        """Return the error for a lockout that ends at `locked_until`."""
+        local = locked_until.astimezone(BERLIN).strftime("%H:%M:%S")
+        error = cls(f"Zu viele Fehlversuche. Anmeldung gesperrt bis {local} Uhr.",
+                    english=f"Too many failed attempts. Sign-in locked until {local}.")
+        error.locked_until = locked_until
+        return error
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -71,19 +84,37 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = _hasher.hash(password)
 
 
-def authenticate(session: Session, *, username: str, password: str, remote_addr: str, now: datetime) -> User | None:
-    """Return the user when the password is right; raise LoginThrottled after too many failures."""
-    username = username.strip().lower()[:64]
-    since = now - FAILURE_WINDOW
-    failures = session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False),
-            (LoginAttempt.username == username) | (LoginAttempt.remote_addr == remote_addr),
-        )
-    ) or 0
-    if failures >= MAX_FAILURES:
-        raise LoginThrottled("Zu viele Fehlversuche. Bitte warten Sie 15 Minuten.",
-                             english="Too many failed attempts. Please wait 15 minutes.")
+@dataclass(frozen=True)
+class SignInResult:
+    """The outcome of one sign-in attempt: the user when the password was right, and what is left."""
+
+    user: User | None
+    state: ThrottleState
+
+
+def _recent_attempts(session: Session, *, username: str, remote_addr: str, now: datetime) -> list[Attempt]:
+    """Load the attempts the throttle needs: the pair's within its streak, the address's within its window."""
+    rows = session.scalars(select(LoginAttempt).where(
+        ((LoginAttempt.username == username) & (LoginAttempt.remote_addr == remote_addr)
+         & (LoginAttempt.at >= now - STREAK_WINDOW))
+        | ((LoginAttempt.remote_addr == remote_addr) & (LoginAttempt.at >= now - ADDRESS_WINDOW))
+    ))
+    return [Attempt(r.username, r.remote_addr, r.at, r.succeeded) for r in rows]
+
+
+def sign_in_state(session: Session, *, username: str, remote_addr: str, now: datetime) -> ThrottleState:
+    """Return whether this user name may try to sign in from this address now."""
+    username, remote_addr = username.strip().lower()[:64], remote_addr[:64]
+    attempts = _recent_attempts(session, username=username, remote_addr=remote_addr, now=now)
+    return throttle_state(attempts, username=username, remote_addr=remote_addr, now=now)
+
+
+def authenticate(session: Session, *, username: str, password: str, remote_addr: str, now: datetime) -> SignInResult:
+    """Check a password; raise LoginThrottled while this name and address (or the address) must wait."""
+    username, remote_addr = username.strip().lower()[:64], remote_addr[:64]
+    state = sign_in_state(session, username=username, remote_addr=remote_addr, now=now)
+    if state.locked_until is not None:
+        raise LoginThrottled.until(state.locked_until)
     user = get_user_by_username(session, username)
     ok = False
     if user is not None and user.active:
@@ -95,11 +126,39 @@ def authenticate(session: Session, *, username: str, password: str, remote_addr:
             user.password_hash = _hasher.hash(password)
     else:
         _hasher.hash(password)  # spend the same time whether or not the user exists
-    session.add(LoginAttempt(username=username, remote_addr=remote_addr[:64], at=now, succeeded=ok))
+    session.add(LoginAttempt(username=username, remote_addr=remote_addr, at=now, succeeded=ok))
+    session.flush()
     if ok and user is not None:
         user.last_login_at = now
-        return user
-    return None
+        return SignInResult(user, ThrottleState(locked_until=None, tries_left=None))
+    return SignInResult(None, sign_in_state(session, username=username, remote_addr=remote_addr, now=now))
+
+
+def find_lockouts(session: Session, *, now: datetime) -> dict[str, datetime]:
+    """Return the user names locked out from at least one address now, with when the last lock ends."""
+    rows = session.scalars(select(LoginAttempt).where(LoginAttempt.at >= now - STREAK_WINDOW))
+    by_address: dict[str, list[Attempt]] = {}
+    for r in rows:
+        by_address.setdefault(r.remote_addr, []).append(Attempt(r.username, r.remote_addr, r.at, r.succeeded))
+    locked: dict[str, datetime] = {}
+    pairs = {(a.username, a.remote_addr) for group in by_address.values() for a in group if not a.succeeded}
+    for username, remote_addr in pairs:
+        until = throttle_state(by_address[remote_addr], username=username, remote_addr=remote_addr,
+                               now=now).locked_until
+        if until is not None and (username not in locked or until > locked[username]):
+            locked[username] = until
+    return locked
+
+
+def unlock(session: Session, *, username: str) -> int:
+    """Clear a sign-in lockout of a user name (every address); return how many failures were forgiven."""
+    return session.execute(delete(LoginAttempt).where(
+        LoginAttempt.username == username.strip().lower(), LoginAttempt.succeeded.is_(False))).rowcount or 0
+
+
+def purge_login_attempts(session: Session, *, now: datetime) -> int:
+    """Delete sign-in attempts older than LOGIN_ATTEMPTS_KEPT; return how many."""
+    return session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - LOGIN_ATTEMPTS_KEPT)).rowcount or 0
 
 
 def record_audit(

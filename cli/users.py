@@ -6,7 +6,7 @@ import secrets
 
 import click
 
-from accounts import AccountError, create_user
+from accounts import AccountError, create_user, get_user_by_username, unlock
 from core.container import current_services
 
 
@@ -39,3 +39,15 @@ def create_command(username: str, name: str, role: str, phone: str | None, passw
     click.echo(f"Benutzer {username} ({role}) angelegt. / User created.")
     if generate:
         click.echo(f"Passwort / password: {password}")
+
+
+@group.command("unlock")
+@click.argument("username")
+def unlock_command(username: str) -> None:
+    """Clear a sign-in lockout of USERNAME (its failed attempts from every address are forgiven)."""
+    with current_services().database.unit_of_work() as session:
+        if get_user_by_username(session, username) is None:
+            raise click.ClickException(f"Benutzer {username!r} gibt es nicht. / No such user.")
+        forgiven = unlock(session, username=username)
+    click.echo(f"Sperre für {username.strip().lower()} aufgehoben ({forgiven} Fehlversuche gelöscht). "
+               f"/ Lockout cleared ({forgiven} failed attempts deleted).")

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts import LoginThrottled, authenticate, get_user
+from core.clock import BERLIN
 from core.container import current_services
 from dashboard import LANGUAGES, login_manager
+from dashboard.safety import safe_next
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -70,29 +74,42 @@ def lead_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    """Show the sign-in form and sign in."""
-    if request.method == "POST":
-        services = current_services()
-        try:
-            with services.database.unit_of_work() as s:
-                user = authenticate(s, username=request.form.get("username", ""),
-                                    password=request.form.get("password", ""),
-                                    remote_addr=request.remote_addr or "-", now=services.clock.now())
-                signed_in = (SignedIn(user.id, user.username, user.name, user.role.value, user.language, user.phone)
-                             if user else None)
-        except LoginThrottled:
-            flash(_("Zu viele Fehlversuche. Bitte warten Sie 15 Minuten."), "error")
-            return render_template("login.html"), 429
-        if signed_in is None:
-            flash(_("Benutzername oder Passwort ist falsch."), "error")
-            return render_template("login.html"), 401
-        session.clear()
-        login_user(signed_in)
-        target = request.args.get("next", "")
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("board.board") if "board" in _blueprints() else "/"
-        return redirect(target)
-    return render_template("login.html")
+    """Show the sign-in form and sign in; after a failure keep the name and say what is left."""
+    if request.method == "GET":
+        return render_template("login.html", username="")
+    services = current_services()
+    username = request.form.get("username", "")[:64]
+    try:
+        with services.database.unit_of_work() as s:
+            result = authenticate(s, username=username, password=request.form.get("password", ""),
+                                  remote_addr=request.remote_addr or "-", now=services.clock.now())
+            user = result.user
+            signed_in = (SignedIn(user.id, user.username, user.name, user.role.value, user.language, user.phone)
+                         if user else None)
+    except LoginThrottled as exc:
+        return _locked(username, exc.locked_until, services.clock.now())
+    if signed_in is None:
+        if result.state.locked_until is not None:
+            return _locked(username, result.state.locked_until, services.clock.now())
+        return render_template("login.html", username=username, error=_("Benutzername oder Passwort ist falsch."),
+                               tries_left=result.state.tries_left), 401
+    session.clear()
+    login_user(signed_in)
+    return redirect(safe_next(request.args.get("next", "")) or _home())
+
+
+def _locked(username: str, until: datetime, now: datetime) -> Any:
+    """Render the sign-in page for a lockout, with the time it ends and a Retry-After header."""
+    local = until.astimezone(BERLIN).strftime("%H:%M:%S")
+    page = render_template("login.html", username=username, locked_until=local,
+                           error=_("Zu viele Fehlversuche. Anmeldung gesperrt bis %(time)s Uhr.", time=local))
+    wait = max(1, math.ceil((until - now).total_seconds()))
+    return page, 429, {"Retry-After": str(wait)}
+
+
+def _home() -> str:
+    """Return where a signed-in person starts: the board."""
+    return url_for("board.board") if "board" in _blueprints() else "/"
 
 
 @bp.post("/logout")
@@ -109,7 +126,9 @@ def set_language(code: str) -> Any:
     if code in LANGUAGES:
         session["lang"] = code
     target = request.referrer or "/"
-    return redirect(target if target.startswith(request.host_url) or target.startswith("/") else "/")
+    if target.startswith(request.host_url):
+        target = "/" + target[len(request.host_url):]
+    return redirect(safe_next(target) or "/")
 
 
 def _blueprints() -> set[str]:

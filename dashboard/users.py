@@ -9,7 +9,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from accounts import AccountError, create_user, find_users, get_user, record_audit, set_active, set_password
+from accounts import (
+    AccountError,
+    create_user,
+    find_lockouts,
+    find_users,
+    get_user,
+    record_audit,
+    set_active,
+    set_password,
+    unlock,
+)
+from core.clock import BERLIN
 from core.container import current_services
 from dashboard import error_text
 from dashboard.auth import lead_required
@@ -21,9 +32,12 @@ bp = Blueprint("users", __name__, url_prefix="/users", template_folder="template
 @lead_required
 def index() -> Any:
     """List the users."""
-    with current_services().database.unit_of_work() as session:
+    services = current_services()
+    with services.database.unit_of_work() as session:
         users = find_users(session)
-        return render_template("users.html", users=users)
+        lockouts = {name: until.astimezone(BERLIN).strftime("%H:%M:%S")
+                    for name, until in find_lockouts(session, now=services.clock.now()).items()}
+        return render_template("users.html", users=users, lockouts=lockouts)
 
 
 @bp.post("")
@@ -74,4 +88,19 @@ def new_password(user_id: int) -> Any:
         set_password(user, password)
         name = user.username
     flash(_("Neues Passwort für %(name)s: %(password)s", name=name, password=password), "ok")
+    return redirect(url_for("users.index"))
+
+
+@bp.post("/<int:user_id>/unlock")
+@lead_required
+def unlock_sign_in(user_id: int) -> Any:
+    """Clear a user's sign-in lockout (her failed attempts from every address are forgiven)."""
+    services = current_services()
+    with services.database.unit_of_work() as session:
+        user = get_user(session, user_id) or abort(404)
+        unlock(session, username=user.username)
+        record_audit(session, user=get_user(session, current_user.id), action="user_unlocked",
+                     now=services.clock.now(), detail={"user": user.username})
+        name = user.username
+    flash(_("Sperre für %(name)s aufgehoben.", name=name), "ok")
     return redirect(url_for("users.index"))

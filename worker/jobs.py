@@ -94,7 +94,15 @@ def retention_job(services: Services, now: datetime) -> object:
     return run(services, now)
 
 
-TICK_JOBS: list[Job] = [deliver_outbox_job, dispatch_waves_job, undeliverable_offers_job, retention_job]
+def login_attempts_job(services: Services, now: datetime) -> object:
+    """Delete sign-in attempts past their retention (accounts), on every tick so none outlives it."""
+    from accounts.jobs import login_attempts_job as run
+
+    return run(services, now)
+
+
+TICK_JOBS: list[Job] = [deliver_outbox_job, dispatch_waves_job, undeliverable_offers_job, retention_job,
+                        login_attempts_job]
 
 
 def tick_job(services: Services, *, jobs: Sequence[Job] | None = None, name: str | None = None) -> TickReport:
