@@ -4,7 +4,9 @@ Delivery (`deliver_due_messages`) works row by row in three steps:
 
 1. claim — one short transaction with an atomic conditional UPDATE
    (`status = pending AND next_attempt_at <= now` -> `sending`, `attempts + 1`,
-   `lease_until = now + LEASE`), checked by row count. Of two workers racing for a row exactly one
+   `lease_until = now + LEASE`, `now` read from the clock at this claim, not when the tick began: a
+   slow batch of 20 sends must not claim its last rows with leases that already ran out), checked by
+   row count. Of two workers racing for a row exactly one
    sees rowcount 1; the other skips it. The new `lease_until` is this claim's token.
 2. send — outside any transaction, so no database lock is held during the HTTP request.
 3. record — another short transaction: sent (provider_sid, sent_at); transient failure -> back to
@@ -43,7 +45,7 @@ no provider SID yet, because the SMS did go out.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -255,22 +257,29 @@ def deliver_due_messages(
     status_callback_url: str | None,
     batch: int = 20,
     worker: str = "worker",
+    clock: Callable[[], datetime] | None = None,
 ) -> DeliveryReport:
-    """Send up to `batch` due messages, each claimed atomically and sent at most once."""
+    """Send up to `batch` due messages, each claimed atomically and sent at most once.
+
+    `now` selects the due rows; `clock` (the worker's clock) is read again at every claim and every
+    record, so each lease runs LEASE from the moment its row was claimed, however slow the sends
+    before it were. Without a clock, `now` is used throughout (one instant, as in unit tests).
+    """
     report = DeliveryReport()
     lookup = gateway if isinstance(gateway, SmsLookup) else None
+    current: Callable[[], datetime] = clock if clock is not None else (lambda: now)
 
     for row_id in _find_expired_leases(database, now=now, limit=batch):
-        claim = _claim_expired(database, row_id, now=now)
+        claim = _claim_expired(database, row_id, now=current())
         if claim is None:
             report.skipped += 1
             continue
         _settle_expired(
-            database, None if claim.is_call else lookup, claim, now=now, worker=worker, report=report
+            database, None if claim.is_call else lookup, claim, now=current(), worker=worker, report=report
         )
 
     for row_id in _find_due(database, now=now, limit=batch):
-        claim = _claim_due(database, row_id, now=now)
+        claim = _claim_due(database, row_id, now=current())
         if claim is None:
             report.skipped += 1  # another worker took it first
             continue
@@ -278,9 +287,9 @@ def deliver_due_messages(
             try:
                 sid = _place_call(gateway, claim, default_from=default_from)
             except SendError as exc:
-                _record_failure(database, claim, exc, now=now, worker=worker, report=report)
+                _record_failure(database, claim, exc, now=current(), worker=worker, report=report)
                 continue
-            _record_sent(database, claim, sid, now=now, worker=worker)
+            _record_sent(database, claim, sid, now=current(), worker=worker)
             report.sent += 1
             continue
         if claim.attempts > 1 and lookup is not None:
@@ -289,10 +298,10 @@ def deliver_due_messages(
                     to=claim.to, body=claim.body, since=claim.created_at - CLOCK_SKEW
                 )
             except SendError as exc:
-                _record_failure(database, claim, exc, now=now, worker=worker, report=report)
+                _record_failure(database, claim, exc, now=current(), worker=worker, report=report)
                 continue
             if sid is not None:
-                _record_found(database, claim, sid, now=now, worker=worker, report=report)
+                _record_found(database, claim, sid, now=current(), worker=worker, report=report)
                 continue
         try:
             sid = gateway.send_sms(
@@ -302,9 +311,9 @@ def deliver_due_messages(
                 status_callback=status_callback_url,
             )
         except SendError as exc:
-            _record_failure(database, claim, exc, now=now, worker=worker, report=report)
+            _record_failure(database, claim, exc, now=current(), worker=worker, report=report)
             continue
-        _record_sent(database, claim, sid, now=now, worker=worker)
+        _record_sent(database, claim, sid, now=current(), worker=worker)
         report.sent += 1
     return report
 

@@ -69,6 +69,7 @@ def deliver_outbox_job(services: Services, now: datetime) -> DeliveryReport:
         default_from=services.settings.hotline_number,
         status_callback_url=sms_status_callback_url(services),
         worker=worker_name(),
+        clock=services.clock.now,
     )
 
 

@@ -575,3 +575,64 @@ def test_worker_process_ticks_until_sigterm(tmp_path) -> None:  # type: ignore[n
         engine.dispose()
     assert process.returncode == 0, output
     assert "worker stopped" in output
+
+
+# -- a slow batch: leases from the clock at each claim ------------------------------------------
+
+
+class SlowProvider:
+    """One provider (like Twilio) behind two workers' gateways. Worker A's sends each take 10 s of the
+    controllable clock; while A is busy with its 15th send (150 s after its tick began, longer than
+    LEASE), worker B runs a tick of its own. A message becomes visible to lookups only once its send
+    returned, as at Twilio while a request is still in flight."""
+
+    def __init__(self, clock: FrozenClock, second_worker: object) -> None:
+        self.clock = clock
+        self.second_worker = second_worker
+        self.sent: list[str] = []
+        self.visible: dict[str, str] = {}
+        self.a_sends = 0
+
+    def gateway(self, name: str) -> object:
+        provider = self
+
+        class Gateway:
+            def send_sms(self, *, to: str, body: str, from_: str | None, status_callback: str | None) -> str:
+                if name == "A":
+                    provider.clock.advance(seconds=10)  # a slow answer, just under the request timeout
+                    provider.a_sends += 1
+                    if provider.a_sends == 15:
+                        provider.second_worker()  # type: ignore[operator]
+                provider.sent.append(body)
+                sid = f"SM{len(provider.sent):032d}"
+                provider.visible[sid] = body
+                return sid
+
+            def find_recent_sms(self, *, to: str, body: str, since: datetime) -> str | None:
+                return next((sid for sid, text in provider.visible.items() if text == body), None)
+
+        return Gateway()
+
+
+def test_a_slow_batch_claims_each_row_with_a_fresh_lease_so_a_second_worker_sends_nothing_twice(
+    session: Session, database: Database, clock: FrozenClock
+) -> None:
+    assert timedelta(seconds=20 * 10) > LEASE  # the batch takes longer than a lease
+    for n in range(20):
+        queue(session, clock, f"slow:{n}", body=f"Angebot {n}")
+
+    def worker_b() -> None:
+        deliver_due_messages(database, provider.gateway("B"), now=clock.now(), default_from=HOTLINE,
+                             status_callback_url=None, worker="B", clock=clock.now)
+
+    provider = SlowProvider(clock, worker_b)
+    deliver_due_messages(database, provider.gateway("A"), now=clock.now(), default_from=HOTLINE,
+                         status_callback_url=None, worker="A", clock=clock.now)
+    deliver_due_messages(database, provider.gateway("B"), now=clock.now(), default_from=HOTLINE,
+                         status_callback_url=None, worker="B", clock=clock.now)
+
+    assert sorted(provider.sent) == sorted(f"Angebot {n}" for n in range(20))  # each exactly once
+    session.expire_all()
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("slow:%"))).all()
+    assert {row.status for row in rows} == {OutboxStatus.SENT}
+    assert len({row.provider_sid for row in rows}) == 20
