@@ -9,11 +9,25 @@ from flask.cli import with_appcontext
 
 def register_commands(app: Flask) -> None:
     """Register every command group of the interface contract, each run inside the app context."""
-    from cli import billing, caregivers, cases, db, demo, gdpr, roster, simulate, twilio, twiml, users, worker
+    from cli import (
+        billing,
+        caregivers,
+        cases,
+        db,
+        demo,
+        doctor,
+        gdpr,
+        roster,
+        simulate,
+        twilio,
+        twiml,
+        users,
+        worker,
+    )
 
     groups = (db.group, roster.group, caregivers.group, cases.group, simulate.group, twiml.group, demo.group,
               users.group, gdpr.group, billing.group, twilio.group)
-    for command in (*groups, worker.command):
+    for command in (*groups, worker.command, doctor.command):
         _in_app_context(command)
         app.cli.add_command(command)
 

@@ -70,6 +70,7 @@ def register_dashboard(app: Flask) -> None:
         calendar,
         caregivers,
         cases,
+        doctor,
         partners,
         reports,
         roster,
@@ -79,7 +80,8 @@ def register_dashboard(app: Flask) -> None:
 
     app.register_blueprint(Blueprint("assets", __name__, static_folder="static", static_url_path="/assets"))
     # Plain imports: a missing page module is an ImportError at start-up, never a page silently gone.
-    for module in (auth, board, cases, roster, caregivers, simulator, calendar, users, reports, partners, billing):
+    for module in (auth, board, cases, roster, caregivers, simulator, calendar, users, reports, partners, billing,
+                   doctor):
         app.register_blueprint(module.bp)
 
     # Twilio cannot send a CSRF token; its webhooks are protected by the signature instead.

@@ -56,6 +56,7 @@ PAGES = {
     "roster": ("/roster", "roster"),
     "caregivers": ("/caregivers", "caregivers"),
     "simulator": ("/simulator", "simulator"),
+    "doctor": ("/doctor", "doctor"),
 }
 
 
