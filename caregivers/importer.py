@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from core.clock import BERLIN
 from core.csvfile import CsvImportError, CsvRecord, RowError, read_csv_table
 from core.phones import format_national, is_mobile, normalize_phone
+from dispatch.matching import police_certificate_valid
 from geo.postcodes import PostcodeKind, lookup_postcode
 from models.caregiver import Caregiver
 
@@ -95,6 +96,10 @@ class CaregiverImportReport:
     added: int
     updated: int
     unchanged: int = 0
+    #: Active caregivers of the file without a valid police certificate: none of them may take a child job.
+    without_certificate: int = 0
+    #: True when the file has no police_certificate_date column at all (the minimal format).
+    certificate_column_missing: bool = False
 
 
 def parse_caregivers_csv(data: bytes, *, today: date | None = None) -> list[CaregiverRow]:
@@ -145,7 +150,8 @@ def import_caregivers(session: Session, *, data: bytes, now: datetime) -> Caregi
             (c.phone, c) for c in session.scalars(select(Caregiver).where(Caregiver.phone.in_(chunk)))
         )
 
-    added = updated = unchanged = 0
+    added = updated = unchanged = without_certificate = 0
+    today = now.astimezone(BERLIN).date()
     for row in rows:
         caregiver = known.get(row.phone)
         if caregiver is None:
@@ -165,8 +171,15 @@ def import_caregivers(session: Session, *, data: bytes, now: datetime) -> Caregi
             updated += 1
         else:
             unchanged += 1
+        if caregiver.active and not police_certificate_valid(
+            caregiver.police_certificate_date, excluded=bool(caregiver.police_certificate_excluded), today=today
+        ):
+            without_certificate += 1
     session.flush()
-    return CaregiverImportReport(added=added, updated=updated, unchanged=unchanged)
+    return CaregiverImportReport(
+        added=added, updated=updated, unchanged=unchanged, without_certificate=without_certificate,
+        certificate_column_missing=bool(rows) and "police_certificate_date" not in rows[0].columns,
+    )
 
 
 def _apply(caregiver: Caregiver, row: CaregiverRow, *, now: datetime) -> bool:

@@ -45,6 +45,13 @@ def import_command(file: Path) -> None:
         f"{file.name}: {report.added} neu, {report.updated} aktualisiert, {report.unchanged} unverändert "
         f"({report.added} added, {report.updated} updated, {report.unchanged} unchanged)."
     )
+    if report.without_certificate:
+        missing = " (die Datei hat keine Spalte police_certificate_date)" if report.certificate_column_missing else ""
+        click.echo(
+            f"Achtung: {report.without_certificate} Betreuungskräfte ohne gültiges Führungszeugnis{missing}: "
+            "sie bekommen keine Anfragen für Kinder. Datum nachtragen: Spalte police_certificate_date "
+            "(JJJJ-MM-TT) oder im Dashboard unter Betreuungskräfte."
+        )
 
 
 @group.command("list")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -13,8 +14,17 @@ from core.phones import format_national
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
+# The list speaks German, as the dashboard does; statuses and urgencies in the dashboard's words
+# (dashboard/cases.py status_label, urgency_label — a test keeps the two the same).
+STATUS_WORDS = {"open": "offen", "dispatching": "wird vermittelt", "assigned": "vermittelt",
+                "closed": "abgeschlossen", "cancelled": "storniert"}
+URGENCY_WORDS = {"now": "sofort", "today": "heute", "tomorrow": "morgen", "later": "später"}
+CARE_WORDS = {"child": "Kind", "eldercare": "Angehörige"}
+HEADER = ("Fall", "Eingang", "Status", "Betreuung", "Ort", "Wann", "Anrufer", "Hinweis")
+ROW = "{:<9} {:<12} {:<16} {:<14} {:<22} {:<8} {:<17} {}"
 
-@click.group("cases", help="Der Fall-Log / the case log.")
+
+@click.group("cases", help="Der Fall-Log.")
 def group() -> None:
     """Case commands."""
 
@@ -30,19 +40,20 @@ def list_command(as_json: bool, limit: int | None) -> None:
             click.echo(json.dumps([case_to_json(c) for c in cases], ensure_ascii=False, indent=2))
             return
         if not cases:
-            click.echo("Keine Fälle. (No cases.)")
+            click.echo("Keine Fälle.")
             return
+        click.echo(ROW.format(*HEADER).rstrip())
         for case in cases:
             created = case.created_at.astimezone(BERLIN).strftime("%d.%m. %H:%M")
-            what = case.care_type.value if case.care_type else "-"
+            what = CARE_WORDS.get(case.care_type.value, "-") if case.care_type else "-"
             if case.child_age is not None:
                 what += f" {case.child_age} J."
             place = " ".join(p for p in (case.postcode, case.municipality) if p) or "-"
-            flag = " RÜCKRUF" if case.needs_callback else ""
-            click.echo(
-                f"{case.reference}  {created}  {case.status.value:<11} {what:<14} {place:<22} "
-                f"{case.urgency.value if case.urgency else '-':<8} {format_national(case.caller)}{flag}"
-            )
+            status = STATUS_WORDS.get(case.status.value, case.status.value)
+            urgency = URGENCY_WORDS.get(case.urgency.value, "-") if case.urgency else "-"
+            flag = "RÜCKRUF" if case.needs_callback else ""
+            click.echo(ROW.format(case.reference, created, status, what, place, urgency,
+                                  format_national(case.caller) if case.caller else "unterdrückt", flag).rstrip())
 
 
 @group.command("dispatch")
@@ -81,6 +92,7 @@ def dispatch_command(case_ref: str) -> None:
             ).all()
             reference, started_at, started_by = case.reference, dispatch.started_at, dispatch.started_by
             status, next_wave_at, deadline_at = dispatch.status, dispatch.next_wave_at, dispatch.deadline_at
+            why = _why_nobody(session, dispatch_id=dispatch.id) if status is DispatchStatus.EXHAUSTED else None
     except NoPostcode as exc:
         raise click.ClickException(
             "ohne Postleitzahl in der Region kann nicht automatisch vermittelt werden; bitte Koordination. "
@@ -99,6 +111,8 @@ def dispatch_command(case_ref: str) -> None:
             f"Fall {reference}: keine passende Betreuungskraft gefunden; "
             "die Koordination im Dienst wurde per SMS informiert."
         )
+        if why:
+            click.echo(why + ".")
         return
     numbers = ", ".join(f"{mask_phone(phone)} (JA {code})" for _wave, code, phone in offers)
     click.echo(
@@ -110,3 +124,14 @@ def dispatch_command(case_ref: str) -> None:
             f"Frist für die Koordination {deadline_at.astimezone(BERLIN):%H:%M} Uhr."
         )
     click.echo("Der Worker (flask --app app worker) verschickt die SMS.")
+
+
+def _why_nobody(session: Any, *, dispatch_id: int) -> str | None:
+    """Return why the dispatch found nobody, as its case's timeline says it (None when not recorded)."""
+    from sqlalchemy import select
+
+    from dispatch.texts import describe_no_match
+    from models import CaseEvent
+
+    detail = session.scalar(select(CaseEvent.detail).where(CaseEvent.key == f"dispatch:{dispatch_id}:no-match"))
+    return describe_no_match(detail, language="de") if detail else None

@@ -6,9 +6,13 @@ follows the TwiML it gets back. You play the caller and the coordinators' phones
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import secrets
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +21,12 @@ from flask import current_app
 from twilio.request_validator import RequestValidator
 
 from core.container import current_services
+from core.logs import MaskPhoneNumbers
+from core.phones import normalize_phone
+from roster.queries import find_coordinator_names
+
+#: What --from takes for a caller who withholds her number.
+WITHHELD = ("anonymous", "withheld", "unterdrückt")
 
 Ask = Callable[[str], str]
 
@@ -24,9 +34,11 @@ Ask = Callable[[str], str]
 class CallDriver:
     """Posts signed Twilio webhook requests for one simulated call and returns the parsed TwiML."""
 
-    def __init__(self, client: Any, *, base_url: str, token: str, caller: str, hotline: str) -> None:
-        """Prepare a call from `caller` to `hotline`."""
+    def __init__(self, client: Any, *, base_url: str, token: str, caller: str, hotline: str,
+                 names: Mapping[str, str] | None = None) -> None:
+        """Prepare a call from `caller` to `hotline`; `names` names the coordinators' phones."""
         self.client = client
+        self.names = dict(names or {})
         self.base_url = base_url.rstrip("/")
         self.validator = RequestValidator(token)
         self.call_sid = "CA" + secrets.token_hex(16)
@@ -89,11 +101,17 @@ def _follow(driver: CallDriver, doc: ET.Element, ask: Ask, say: Callable[[str], 
     return None
 
 
+def who(driver: CallDriver, number: str) -> str:
+    """Return a phone as people know it: the coordinator's name, the number second."""
+    name = driver.names.get(number)
+    return f"{name} ({number})" if name else number
+
+
 def _dial(driver: CallDriver, dial: ET.Element, ask: Ask, say: Callable[[str], None]) -> ET.Element:
     numbers = [n for n in dial if n.tag == "Number"]
-    say("📞 Es klingelt bei / ringing: " + ", ".join((n.text or "").strip() for n in numbers))
+    say("📞 Es klingelt bei / ringing: " + ", ".join(who(driver, (n.text or "").strip()) for n in numbers))
     for index, number in enumerate(numbers, 1):
-        say(f"   [{index}] {(number.text or '').strip()}")
+        say(f"   [{index}] {who(driver, (number.text or '').strip())}")
     choice = ask("Wer nimmt ab? Nummer, m = Mailbox, Enter = niemand / who answers? index, m = mailbox").strip()
     action = dial.get("action", "")
     if not choice:
@@ -128,14 +146,42 @@ def group() -> None:
 
 
 @group.command("call")
-@click.option("--from", "caller", default="+4915112345678", show_default=True, help="The caller's number.")
+@click.option("--from", "caller", default="+4915112345678", show_default=True,
+              help="The caller's number (German or international), or 'anonymous' for a withheld number.")
 def call_command(caller: str) -> None:
     """Walk through the voice menu, press keys, play the coordinators — through the real webhooks."""
-    settings = current_services().settings
-    token = settings.signing_tokens[0]
-    base = settings.public_base_url or "http://localhost"
-    with current_app.test_client() as client:
-        driver = CallDriver(client, base_url=base, token=token, caller=caller,
-                            hotline=settings.hotline_number or "+4951100000000")
-        click.echo(f"Anruf von {caller} (CallSid {driver.call_sid})")
+    services = current_services()
+    settings = services.settings
+    if caller.strip().lower() in WITHHELD:
+        caller = "anonymous"
+    elif normalize_phone(caller) is None:
+        raise click.BadParameter(
+            f"{caller!r} ist keine gültige Telefonnummer (z. B. 0151 12345678); für eine unterdrückte Nummer "
+            f"--from anonymous. / not a valid phone number; use --from anonymous for a withheld number.",
+            param_hint="--from")
+    now = services.clock.now()
+    with services.database.unit_of_work() as session:
+        names = find_coordinator_names(session, start=now - timedelta(days=1), end=now + timedelta(days=1))
+    log_file = Path(current_app.instance_path) / "simulate-call.log"
+    with current_app.test_client() as client, _log_to(log_file):
+        driver = CallDriver(client, base_url=settings.public_base_url or "http://localhost",
+                            token=settings.signing_tokens[0], caller=caller,
+                            hotline=settings.callable_hotline or "+4951100000000", names=names)
+        click.echo(f"Anruf von {caller} (CallSid {driver.call_sid}) · Protokoll / log: {log_file}")
         run_call(driver, ask=lambda text: click.prompt(text, default="", show_default=False), say=click.echo)
+
+
+@contextlib.contextmanager
+def _log_to(path: Path) -> Iterator[None]:
+    """Send the log to a file while the call runs, so its lines do not land between the prompts."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MaskPhoneNumbers())
+    root.handlers = [handler]
+    try:
+        yield
+    finally:
+        root.handlers = saved
+        handler.close()

@@ -14,6 +14,10 @@ from core.clock import parse_offset
 _TRUE = {"1", "true", "yes", "on", "ja"}
 
 
+#: The hotline's number in the browser simulator when HOTLINE_NUMBER is not set (a Hannover number no one has).
+SIMULATOR_HOTLINE = "+4951100000000"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from its environment, with the documented defaults."""
@@ -85,6 +89,13 @@ class Settings:
         if self.simulator_mode:
             return tuple(t for t in (self.simulator_auth_token,) if t)
         return tuple(t for t in (self.twilio_auth_token, self.twilio_auth_token_secondary) if t)
+
+    @property
+    def callable_hotline(self) -> str | None:
+        """Return the number people can call: HOTLINE_NUMBER, else the simulator's line, else FALLBACK_NUMBER."""
+        if self.hotline_number:
+            return self.hotline_number
+        return SIMULATOR_HOTLINE if self.simulator_mode else self.fallback_number
 
     def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with some values replaced (tests, CLI options)."""

@@ -22,8 +22,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,6 +53,7 @@ from dispatch.manual import (
 )
 from dispatch.offers import DispatchError
 from dispatch.policy import DispatchPolicy
+from dispatch.texts import describe_no_match
 from models import Caregiver, Case, CaseEvent, Offer, Shift, User
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -134,6 +135,8 @@ def care_label(
     if care_type == "eldercare":
         if care_level is None:
             return _("Angehörige")
+        if care_level == 0:  # the caller said she does not know it; the voice summary says the same
+            return _("Angehörige, Pflegegrad unbekannt")
         return _("Angehörige, Pflegegrad %(level)s", level=care_level)
     if care_type == "child" or children or child_age is not None:
         if children and children > 1:
@@ -307,6 +310,8 @@ def describe_event(event: CaseEvent, names: Mapping[str, str]) -> str:
         )
     if kind == "menu_answer":
         answers = d.get("answers") or {}
+        if not answers and d.get("why") == "asked_for_person":
+            return _("Menü: %(step)s – möchte mit einer Person sprechen (0)", step=step_label(str(d.get("step"))))
         if not answers:
             return _("Menü: %(step)s – keine gültige Eingabe", step=step_label(str(d.get("step"))))
         said = "; ".join(f"{step_label(k)}: {answer_label(k, v)}" for k, v in answers.items())
@@ -381,6 +386,8 @@ def describe_event(event: CaseEvent, names: Mapping[str, str]) -> str:
         return _("%(who)s hat nach der Zusage abgesagt", who=caregiver())
     if kind == "dispatch_filled":
         return _("Vermittlung erfolgreich: Einsatz vergeben")
+    if kind == "no_match":
+        return describe_no_match(d, language="en" if str(get_locale()) == "en" else "de")
     if kind == "dispatch_exhausted":
         return _("Vermittlung beendet: niemand mehr anzufragen")
     if kind == "dispatch_expired":

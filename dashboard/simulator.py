@@ -23,9 +23,10 @@ from twilio.request_validator import RequestValidator
 from caregivers.queries import get_caregiver_by_phone
 from core.clock import BERLIN
 from core.container import current_services
+from core.settings import SIMULATOR_HOTLINE
 from dashboard import login_manager
 from models.outbox import InboundMessage, OutboxMessage, OutboxStatus
-from roster.queries import find_shifts_between
+from roster.queries import find_coordinator_names, find_shifts_between
 from telephony.signature import public_url
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates")
@@ -33,7 +34,7 @@ bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="
 #: The caller's number the page suggests (the same default as `flask simulate call`).
 DEFAULT_CALLER = "+4915112345678"
 #: The hotline's number when HOTLINE_NUMBER is not set.
-DEFAULT_HOTLINE = "+4951100000000"
+DEFAULT_HOTLINE = SIMULATOR_HOTLINE
 #: How many messages each direction the phones show (newest first).
 MESSAGE_LIMIT = 300
 MAX_PARAMS = 40
@@ -53,10 +54,14 @@ def _simulator_mode_and_signed_in() -> Any:
 @bp.get("")
 def page() -> Any:
     """Show the simulator: the caller's phone, the coordinators' phones, every SMS."""
-    settings = current_services().settings
+    services = current_services()
+    settings = services.settings
+    with services.database.unit_of_work() as session:
+        coordinators = _coordinator_names(session, now=services.clock.now())
     return render_template(
         "simulator.html",
-        hotline=settings.hotline_number or DEFAULT_HOTLINE,
+        coordinators=coordinators,
+        hotline=settings.callable_hotline or DEFAULT_HOTLINE,
         caller=DEFAULT_CALLER,
         texts=_js_texts(),
     )
@@ -90,7 +95,14 @@ def messages() -> Any:
     now = services.clock.now()
     with services.database.unit_of_work() as session:
         phones = _phones(session, now=now)
-    return jsonify(phones=phones, hotline=services.settings.hotline_number or DEFAULT_HOTLINE)
+        coordinators = _coordinator_names(session, now=now)
+    return jsonify(phones=phones, coordinators=coordinators,
+                   hotline=services.settings.callable_hotline or DEFAULT_HOTLINE)
+
+
+def _coordinator_names(session: Session, *, now: Any) -> dict[str, str]:
+    """Return the names of the coordinators a simulated call may ring, by phone."""
+    return find_coordinator_names(session, start=now - timedelta(days=1), end=now + timedelta(days=14))
 
 
 def _allowed_path(raw: object) -> str | None:

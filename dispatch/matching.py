@@ -205,6 +205,70 @@ def rank_candidates(
     ]
 
 
+@dataclass(frozen=True)
+class NoMatchReasons:
+    """Why nobody could be offered a case: each active caregiver counted once, at the first gate she fails.
+
+    The gates in this order: opted out by SMS; too far; (child job) the child's age outside what she
+    takes, then no valid police certificate; (eldercare job) no eldercare; unavailable or busy with
+    another case; already declined this case.
+    """
+
+    opted_out: int = 0
+    too_far: int = 0
+    wrong_ages: int = 0
+    no_certificate: int = 0
+    no_eldercare: int = 0
+    unavailable: int = 0
+    declined: int = 0
+    eligible: int = 0
+
+    @property
+    def total(self) -> int:
+        """Return how many active caregivers were looked at."""
+        return sum(self.as_dict().values())
+
+    def as_dict(self) -> dict[str, int]:
+        """Return the counts by reason (for an event's detail)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def explain_no_match(
+    needs: CaseNeeds, pool: Sequence[Candidate], *, today: date, exclude: Collection[int] = ()
+) -> NoMatchReasons:
+    """Count, for each gate of `rank_candidates`, the caregivers it left out (the first gate each fails)."""
+    if needs.lat is None or needs.lon is None:
+        raise NoPostcode(f"no coordinates for postcode {needs.postcode!r}")
+    child_job = needs.care_type != CareType.ELDERCARE
+    first_day, last_day = window_days(needs.window_start, needs.window_end)
+    counts: dict[str, int] = defaultdict(int)
+    for c in pool:
+        if not c.active:
+            continue
+        if c.opted_out:
+            reason = "opted_out"
+        elif distance_km(needs.lat, needs.lon, c.lat, c.lon) > c.max_distance_km:
+            reason = "too_far"
+        elif child_job and needs.child_age is not None and not (c.min_age <= needs.child_age <= c.max_age):
+            reason = "wrong_ages"
+        elif child_job and not police_certificate_valid(
+            c.police_certificate_date, excluded=c.police_certificate_excluded, today=today
+        ):
+            reason = "no_certificate"
+        elif not child_job and (c.police_certificate_excluded or not c.eldercare):
+            reason = "no_eldercare"
+        elif any(s <= last_day and e >= first_day for s, e in c.unavailable) or any(
+            s < needs.window_end and e > needs.window_start for s, e in c.busy
+        ):
+            reason = "unavailable"
+        elif c.caregiver_id in exclude:
+            reason = "declined"
+        else:
+            reason = "eligible"
+        counts[reason] += 1
+    return NoMatchReasons(**counts)
+
+
 def window_days(start: datetime, end: datetime) -> tuple[date, date]:
     """Return the first and last Berlin calendar day a care window touches (its end is exclusive)."""
     first = start.astimezone(BERLIN).date()
@@ -285,7 +349,7 @@ def case_needs(case: Case, *, now: datetime) -> CaseNeeds:
 
 
 def load_candidates(
-    session: Session, *, needs: CaseNeeds, now: datetime, case_id: int | None = None
+    session: Session, *, needs: CaseNeeds, now: datetime, case_id: int | None = None, everyone: bool = False
 ) -> list[Candidate]:
     """Load the caregivers who may suit a case, with what the gates need, in four queries.
 
@@ -294,6 +358,7 @@ def load_candidates(
     all again, together with distance, unavailability and other assignments.
 
     `case_id` is the case being matched: being assigned to it does not make anyone busy.
+    `everyone`: every active caregiver, gates not applied in SQL (to explain why nobody matched).
     """
     first_day, last_day = window_days(needs.window_start, needs.window_end)
     unavailable: dict[int, list[tuple[date, date]]] = defaultdict(list)
@@ -339,7 +404,9 @@ def load_candidates(
     # Core columns, not ORM entities: no identity map, no per-row ORM bookkeeping for 10,000 rows.
     table = Caregiver.__table__.c
     static_gates = [table.active.is_(True), table.opted_out.is_(False), table.police_certificate_excluded.is_(False)]
-    if needs.care_type == CareType.ELDERCARE:
+    if everyone:
+        static_gates = [table.active.is_(True)]
+    elif needs.care_type == CareType.ELDERCARE:
         static_gates.append(table.eldercare.is_(True))
     else:
         cutoff = years_before(now.astimezone(BERLIN).date(), POLICE_CERTIFICATE_YEARS)
@@ -360,6 +427,7 @@ def load_candidates(
             ),  # raw JSON text: a handful of distinct lists, parsed once each
             table.police_certificate_date,
             table.police_certificate_excluded,
+            table.opted_out,
         )
         .where(*static_gates)
         .order_by(table.id)
@@ -367,7 +435,7 @@ def load_candidates(
     languages_of: dict[str | None, tuple[str, ...]] = {}
     centroids: dict[str, tuple[float, float] | None] = {}
     pool: list[Candidate] = []
-    for cid, phone, postcode, radius, min_age, max_age, eldercare, languages, certificate, excluded in rows:
+    for cid, phone, postcode, radius, min_age, max_age, eldercare, languages, certificate, excluded, opted_out in rows:
         if postcode not in centroids:
             info = lookup_postcode(postcode)
             centroids[postcode] = (
@@ -388,7 +456,7 @@ def load_candidates(
                 eldercare=eldercare,
                 languages=_languages(languages, languages_of),
                 active=True,
-                opted_out=False,
+                opted_out=opted_out,
                 police_certificate_date=certificate,
                 police_certificate_excluded=excluded,
                 unavailable=tuple(unavailable.get(cid, ())),
@@ -416,3 +484,12 @@ def find_ranked_candidates(
     needs = case_needs(case, now=now)
     pool = load_candidates(session, needs=needs, now=now, case_id=case.id)
     return rank_candidates(needs, pool, today=now.astimezone(BERLIN).date(), exclude=exclude, limit=limit)
+
+
+def find_no_match_reasons(
+    session: Session, *, case: Case, now: datetime, exclude: Collection[int] = ()
+) -> NoMatchReasons:
+    """Return why no caregiver may be offered a case (raise NoPostcode without a region postcode)."""
+    needs = case_needs(case, now=now)
+    pool = load_candidates(session, needs=needs, now=now, case_id=case.id, everyone=True)
+    return explain_no_match(needs, pool, today=now.astimezone(BERLIN).date(), exclude=exclude)

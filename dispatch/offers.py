@@ -32,12 +32,13 @@ from cases.service import case_fields, record_event
 from core.errors import HotlineError
 from core.logs import mask_phone
 from core.phones import is_mobile
-from dispatch.matching import Ranked, find_ranked_candidates
+from dispatch.matching import Ranked, find_no_match_reasons, find_ranked_candidates
 from dispatch.outbox import enqueue_sms
 from dispatch.policy import DispatchPolicy
 from dispatch.texts import (
     describe_area,
     describe_duration,
+    describe_no_match,
     describe_when,
     describe_who,
     first_name,
@@ -193,9 +194,8 @@ def start_dispatch(
     if running is not None:
         return running
     # Matching first: a case without a region postcode is refused before anything is written.
-    candidates = find_ranked_candidates(
-        session, case=case, now=now, exclude=find_declined_caregiver_ids(session, case=case)
-    )
+    declined = find_declined_caregiver_ids(session, case=case)
+    candidates = find_ranked_candidates(session, case=case, now=now, exclude=declined)
     # Lock the case row (PostgreSQL) so two starters at the same moment create one dispatch.
     session.flush()
     locked = session.execute(
@@ -236,8 +236,13 @@ def start_dispatch(
         detail={"dispatch": dispatch.id, "started_by": dispatch.started_by, "candidates": len(candidates)},
     )
     if not candidates:
+        # Say why: a list imported without certificate dates, say, leaves every child job unfilled.
+        reasons = find_no_match_reasons(session, case=case, now=now, exclude=declined).as_dict()
+        record_event(session, case, key=f"dispatch:{dispatch.id}:no-match", kind="no_match", now=now,
+                     detail={"dispatch": dispatch.id, **reasons})
         end_dispatch(session, dispatch=dispatch, case=case, status=DispatchStatus.EXHAUSTED, now=now)
-        alert_unfilled(session, dispatch=dispatch, case=case, now=now, policy=policy, reason="exhausted")
+        alert_unfilled(session, dispatch=dispatch, case=case, now=now, policy=policy, reason="exhausted",
+                       why=describe_no_match(reasons, language="de"))
         return dispatch
     send_wave(
         session,
@@ -415,9 +420,13 @@ def end_dispatch(
 
 
 def alert_unfilled(
-    session: Session, *, dispatch: Dispatch, case: Case, now: datetime, policy: DispatchPolicy, reason: str
+    session: Session, *, dispatch: Dispatch, case: Case, now: datetime, policy: DispatchPolicy, reason: str,
+    why: str | None = None,
 ) -> int:
-    """Tell the coordinators on duty by SMS that the case is unfilled, once per dispatch; return texts queued."""
+    """Tell the coordinators on duty by SMS that the case is unfilled, once per dispatch; return texts queued.
+
+    `why` says why nobody matched (dispatch.texts.describe_no_match), when that is the reason.
+    """
     session.flush()
     claimed = session.execute(
         update(Dispatch)
@@ -429,7 +438,7 @@ def alert_unfilled(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return 0
     asked, declined = count_offers(session, dispatch=dispatch)
-    body = unfilled_text(case, asked=asked, declined=declined)
+    body = unfilled_text(case, asked=asked, declined=declined, why=why)
     recipients = _text_coordinators(session, body=body, purpose="unfilled_alert",
                                     dedupe=f"dispatch:{dispatch.id}:unfilled", case=case, now=now,
                                     from_number=policy.hotline_number)
@@ -899,15 +908,17 @@ def call_parent_text(case: Case, *, caregiver: Caregiver) -> str:
     )
 
 
-def unfilled_text(case: Case, *, asked: int, declined: int) -> str:
-    """Return the coordinators' SMS that nobody took the case (yet)."""
+def unfilled_text(case: Case, *, asked: int, declined: int, why: str | None = None) -> str:
+    """Return the coordinators' SMS that nobody took the case (yet), with why nobody matched when known."""
+    extra = {"why": why} if why else {}
     return job_text(
-        "unfilled",
+        "unfilled_why" if why else "unfilled",
+        **extra,
         language="de",
         reference=case.reference,
         asked=asked,
         declined=declined,
         summary=describe_case(case_fields(case), language="de", style="sms"),
         phone=case.caller or word("fallback.withheld", language="de"),
-        shrink=("summary",),
+        shrink=("summary", "why") if why else ("summary",),
     )

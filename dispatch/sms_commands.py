@@ -137,7 +137,11 @@ class _Answer:
         ):
             log.warning("reply to %s for %s suppressed: rate limit", mask_phone(self.to), self.message_sid)
             return False
-        values.setdefault("hotline", hotline_display(self.settings))
+        hotline = hotline_display(self.settings)
+        if hotline is not None:
+            values.setdefault("hotline", hotline)
+        elif "hotline" not in values:  # no number to give: the wording that names none, never a placeholder
+            key = f"{key}_no_number"
         enqueue_sms(
             self.session,
             to=self.to,
@@ -201,10 +205,10 @@ def count_recent_replies(session: Session, *, to: str, since: datetime) -> int:
     )
 
 
-def hotline_display(settings: Settings) -> str:
-    """Return the hotline's phone line as people in Germany dial it."""
-    number = settings.hotline_number or settings.fallback_number
-    return format_national(number) if number else "die Hotline"
+def hotline_display(settings: Settings) -> str | None:
+    """Return the hotline's phone line as people in Germany dial it (None when there is none to call)."""
+    number = settings.callable_hotline
+    return format_national(number) if number else None
 
 
 def render_text(key: str, language: str, **values: object) -> str:

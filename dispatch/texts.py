@@ -142,6 +142,19 @@ def job_text(
     raise TextError(f"SMS text {key!r} ({language}) does not fit into {max_segments} segments")
 
 
+#: The reasons of `dispatch.matching.NoMatchReasons`, in the order they are told.
+NO_MATCH_REASONS = ("no_certificate", "too_far", "wrong_ages", "no_eldercare", "unavailable", "opted_out",
+                    "declined", "eligible")
+
+
+def describe_no_match(counts: Mapping[str, int], *, language: str) -> str:
+    """Return why nobody matched: "Warum niemand passt: 4 in Reichweite ohne gültiges Führungszeugnis, 2 zu weit entfernt"."""
+    parts = [word(f"no_match.{name}", language=language, n=counts[name])
+             for name in NO_MATCH_REASONS if counts.get(name)]
+    said = ", ".join(parts) if parts else word("no_match.nobody", language=language)
+    return f"{word('no_match.intro', language=language)}: {said}"
+
+
 def word(key: str, *, language: str, **params: object) -> str:
     """Return a small word or phrase from the texts' tables (e.g. "when.today_at")."""
     return job_text(key, language=language, max_segments=99, **params)
@@ -179,6 +192,8 @@ def describe_who(
     if care_type == "eldercare":
         if care_level:
             return word("who.eldercare_level", language=language, level=care_level)
+        if care_level == 0:  # 0 is "unknown" in the menu: the same words as the voice summary
+            return word("who.eldercare_level_unknown", language=language)
         return word("who.eldercare", language=language)
     age = None
     if child_age is not None:

@@ -39,6 +39,21 @@ def _open(title: str, height: int, chart_id: str) -> list[str]:
     ]
 
 
+#: Roughly how wide one character of the charts' 13-unit font is.
+CHAR_WIDTH = 7.5
+
+
+def _room_for_rotated(labels: Sequence[Bar], count: int, spare: float) -> float:
+    """Return the left margin that keeps the first label, rotated by 45 degrees and ending at its bar, inside.
+
+    Without it the first month of a year's chart lost its name ("26" instead of "Nov 26").
+    """
+    longest = len(labels[0].label) if labels else 0
+    reach = longest * CHAR_WIDTH * 0.71  # the label's horizontal extent at 45 degrees
+    half_slot = (WIDTH - spare) / max(count, 1) / 2
+    return max(4.0, reach - half_slot + 4)
+
+
 def _scale(values: Sequence[float | None], reference: float | None = None) -> float:
     top = max([v for v in values if v is not None] + [reference or 0, 0])
     return top if top > 0 else 1.0
@@ -55,14 +70,15 @@ def bar_chart(
     """Return upright bars (months, buckets); an optional dashed line after bar `marker_after` (0-based)."""
     height, top, bottom = 210, 22, 50
     plot = height - top - bottom
-    slot = (WIDTH - 8) / max(len(bars), 1)
+    small = len(bars) > 6 or max((len(b.label) for b in bars), default=0) * len(bars) > 42
+    left = _room_for_rotated(bars, len(bars), 8) if small else 4
+    slot = (WIDTH - 4 - left) / max(len(bars), 1)
     width = max(slot * 0.7, 2)
     scale = _scale([b.value for b in bars])
     parts = _open(title, height, chart_id)
     parts.append(f'<line x1="4" y1="{top + plot}" x2="{WIDTH - 4}" y2="{top + plot}" stroke="{GRID}"/>')
-    small = len(bars) > 6 or max((len(b.label) for b in bars), default=0) * len(bars) > 42
     for index, bar in enumerate(bars):
-        x = 4 + index * slot + (slot - width) / 2
+        x = left + index * slot + (slot - width) / 2
         centre = x + width / 2
         h = 0.0 if bar.value is None else plot * bar.value / scale
         y = top + plot - h
@@ -80,7 +96,7 @@ def bar_chart(
                          f'{FONT}>{escape(bar.label)}</text>')
         parts.append("</g>")
     if marker_after is not None and 0 <= marker_after < len(bars):
-        mx = 4 + (marker_after + 1) * slot
+        mx = left + (marker_after + 1) * slot
         parts.append(f'<line x1="{mx:.1f}" y1="{top - 8}" x2="{mx:.1f}" y2="{top + plot}" stroke="{MARKER}" '
                      f'stroke-width="2" stroke-dasharray="5 3"/>')
         parts.append(f'<text x="{mx + 4:.1f}" y="{top - 10}" fill="{MARKER}" {FONT} font-weight="600">'
@@ -120,9 +136,11 @@ def line_chart(
     reference_label: str = "",
 ) -> str:
     """Return a line through the points (None breaks the line), with an optional dashed reference level."""
-    height, top, bottom, left = 210, 22, 50, 8
+    height, top, bottom = 210, 22, 50
     plot = height - top - bottom
-    slot = (WIDTH - 2 * left) / max(len(points), 1)
+    small = len(points) > 8
+    left = _room_for_rotated(points, len(points), 16) if small else 8
+    slot = (WIDTH - 8 - left) / max(len(points), 1)
     scale = _scale([p.value for p in points], reference) * 1.1
     parts = _open(title, height, chart_id)
     parts.append(f'<line x1="4" y1="{top + plot}" x2="{WIDTH - 4}" y2="{top + plot}" stroke="{GRID}"/>')
@@ -133,7 +151,6 @@ def line_chart(
         parts.append(f'<text x="{WIDTH - 6}" y="{ry - 5:.1f}" text-anchor="end" fill="{MARKER}" {FONT} '
                      f'font-weight="600">{escape(reference_label)}</text>')
     segments: list[list[str]] = [[]]
-    small = len(points) > 8
     for index, point in enumerate(points):
         x = left + index * slot + slot / 2
         label_y = top + plot + 12 if small else top + plot + 16

@@ -39,6 +39,11 @@ def find_shifts_between(session: Session, *, start: datetime, end: datetime) -> 
     return list(session.scalars(stmt))
 
 
+def find_coordinator_names(session: Session, *, start: datetime, end: datetime) -> dict[str, str]:
+    """Return the coordinators' names by phone for the shifts overlapping [start, end) (the latest name wins)."""
+    return {shift.phone: shift.name for shift in find_shifts_between(session, start=start, end=end)}
+
+
 def has_any_shift(session: Session) -> bool:
     """Return True when the roster holds at least one shift."""
     return bool(session.scalar(select(exists().where(Shift.id.is_not(None)))))

@@ -105,6 +105,8 @@ def answer_step(
     result = advance(step, attempt, digits)
     key = f"gather:{step.value}:{attempt}"
     detail = {"step": step.value, "attempt": attempt, "answers": dict(result.answers), "flags": list(result.flags)}
+    if isinstance(result.next, Connect):  # why the menu ends here: "0 for a person" is a wish, not a wrong key
+        detail["why"] = result.next.why.value
     if isinstance(result.next, Ask) and not result.answers.get("municipality"):
         entry = record_answer(database, call_sid=call_sid, key=key, kind="menu_answer", detail=detail,
                               answers=result.answers, flags=result.flags, language=result.language, now=now)

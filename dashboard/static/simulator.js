@@ -254,13 +254,16 @@
 
   // --- The coordinators' phones -------------------------------------------------------------
   function coordStatus(text) { $("sim-coord-status").textContent = text; }
+  // Coordinators by phone (refreshed with the messages): a ringing phone shows its name, the number second.
+  var coordinators = JSON.parse(root.dataset.coordinators || "{}");
+  function who(number) { return coordinators[number] ? coordinators[number] + " (" + number + ")" : number; }
 
   // Ring the numbers until someone (or a mailbox) answers, nobody does, or the ring timeout ends.
   function ring(numbers, seconds) {
     setState("ringing");
     var box = $("sim-ring");
     box.textContent = "";
-    var ringing = T.ringing + " " + numbers.map(function (n) { return n.textContent.trim(); }).join(", ");
+    var ringing = T.ringing + " " + numbers.map(function (n) { return who(n.textContent.trim()); }).join(", ");
     coordStatus(ringing);
     status(ringing);
     log(T.hotline, ringing, "sim-ringing");
@@ -278,13 +281,13 @@
         var n = number.textContent.trim();
         var take = document.createElement("button");
         take.type = "button";
-        take.textContent = T.answer + ": " + n;
+        take.textContent = T.answer + ": " + who(n);
         take.setAttribute("data-answer", n);
         take.addEventListener("click", function () { finish({ number: number, mailbox: false }); });
         var mailbox = document.createElement("button");
         mailbox.type = "button";
         mailbox.className = "secondary";
-        mailbox.textContent = T.mailbox + ": " + n;
+        mailbox.textContent = T.mailbox + ": " + who(n);
         mailbox.addEventListener("click", function () { finish({ number: number, mailbox: true }); });
         box.appendChild(take);
         box.appendChild(mailbox);
@@ -583,7 +586,9 @@
       .then(function (text) {
         if (text === null || text === lastMessages) { return; }
         lastMessages = text;
-        renderPhones(JSON.parse(text).phones);
+        var data = JSON.parse(text);
+        coordinators = data.coordinators || coordinators;
+        renderPhones(data.phones);
       })
       .catch(function () { /* offline for a moment: the next poll tries again */ });
   }
