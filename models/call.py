@@ -34,3 +34,5 @@ class CoordinatorLeg(Base):
     coordinator: Mapped[str] = mapped_column(String(16), index=True)
     state: Mapped[LegState] = mapped_column(value_enum(LegState, 12))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When the worker last asked Twilio about a leg still `bridged` (routing.legs); None: never.
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

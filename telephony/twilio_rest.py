@@ -194,6 +194,18 @@ class TwilioRestGateway:
         except (TwilioException, requests.RequestException) as exc:
             raise self._to_send_error(exc) from exc
 
+    def get_call_status(self, call_sid: str) -> str | None:
+        """Return a call's status from the Calls resource ("in-progress", "completed" ...); None when unknown."""
+        try:
+            call = self.client.calls(call_sid).fetch()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return None
+            raise self._to_send_error(exc) from exc
+        except (TwilioException, requests.RequestException) as exc:
+            raise self._to_send_error(exc) from exc
+        return str(call.status) if call.status is not None else None
+
     def find_recent_sms(self, *, to: str, body: str, since: datetime) -> str | None:
         """Return the SID of the newest message to `to` with this body created at or after `since`."""
         try:

@@ -8,7 +8,8 @@ Point TWILIO_API_BASE (or `TwilioRestGateway.create(api_base=...)`) at `standin.
     standin.fail_next("hang", seconds=2)           # answer only after 2 s (client times out)
     standin.fail_next("hang", seconds=2, create=True)  # ... but the message *was* created
 
-Supported: POST/GET .../Accounts/{AccountSid}/Messages.json, POST .../Calls.json,
+Supported: POST/GET .../Accounts/{AccountSid}/Messages.json, POST .../Calls.json, GET .../Calls/{Sid}.json
+(`standin.add_call(sid, "in-progress")` for legs Twilio dialled itself),
 DELETE .../Recordings/{Sid}.json, GET .../Accounts/{AccountSid}.json, GET .../IncomingPhoneNumbers.json
 (filter PhoneNumber), POST .../IncomingPhoneNumbers/{Sid}.json (update).
 
@@ -197,6 +198,17 @@ class TwilioStandIn:
             self.numbers[sid] = number
         return sid
 
+    def add_call(self, sid: str, status: str, **fields: Any) -> None:
+        """Make a call known to the Calls resource (a leg Twilio dialled itself), or change its status."""
+        now = format_datetime(datetime.now(UTC), usegmt=True)
+        with self._lock:
+            call = next((c for c in self.calls if c["sid"] == sid), None)
+            if call is None:
+                call = {"api_version": "2010-04-01", "date_created": now, "direction": "outbound-dial",
+                        "from": None, "to": None, "sid": sid, "uri": f"{API}/Accounts/ACx/Calls/{sid}.json"}
+                self.calls.append(call)
+            call.update(status=status, date_updated=now, **fields)
+
     def number_requests(self, method: str = "POST") -> list[RecordedRequest]:
         """Return the recorded requests to the IncomingPhoneNumbers resource with this method."""
         return [r for r in self.requests if r.method == method and "/IncomingPhoneNumbers" in r.path]
@@ -269,6 +281,12 @@ class TwilioStandIn:
             return 200, self._list_messages(record, account)
         if resource == "Calls" and record.method == "POST":
             return 201, self._create_call(record, account)
+        if resource == "Calls" and record.method == "GET" and sid:
+            with self._lock:
+                call = next((c for c in self.calls if c["sid"] == sid), None)
+            if call is None:
+                return 404, _error(20404, "The requested resource was not found", 404)
+            return 200, {**call, "account_sid": account}
         return 405, _error(20004, "Method not allowed", 405)
 
     def _account(self, account: str) -> dict[str, Any]:

@@ -102,8 +102,18 @@ def login_attempts_job(services: Services, now: datetime) -> object:
     return run(services, now)
 
 
+def bridged_legs_job(services: Services, now: datetime) -> object:
+    """End coordinator legs left `bridged` by lost callbacks: ask Twilio about the call, or let them expire."""
+    from routing.legs import CallStatusLookup, settle_bridged_legs
+
+    gateway = services.gateway
+    return settle_bridged_legs(
+        services.database, gateway if isinstance(gateway, CallStatusLookup) else None, now=now
+    )
+
+
 TICK_JOBS: list[Job] = [deliver_outbox_job, dispatch_waves_job, undeliverable_offers_job, retention_job,
-                        login_attempts_job]
+                        login_attempts_job, bridged_legs_job]
 
 
 def tick_job(services: Services, *, jobs: Sequence[Job] | None = None, name: str | None = None) -> TickReport:
