@@ -38,6 +38,8 @@ def benchmarks(args: argparse.Namespace) -> list[tuple[str, list[str], bool]]:
         ("Matching: ranking 10,000 and 100,000 caregivers (bench/matching.py)",
          [*python, "bench.matching", *quick], False),
         ("Time to a human (bench/time_to_human.py)", [*python, "bench.time_to_human"], False),
+        ("Demo load: a fresh database with the year of history, then the renewal of every `make run` "
+         "(bench/demo_load.py)", [*python, "bench.demo_load"], False),
     ]
 
 

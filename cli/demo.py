@@ -24,8 +24,9 @@ def group() -> None:
     "--skip-if-real", is_flag=True,
     help="On a database in real use say so and exit 0 (make run), instead of failing.",
 )
-def load_command(sign_in_url: str | None, skip_if_real: bool) -> None:
-    """Load the demo, or renew its roster through today + 14 days; refuse a database that holds real data."""
+@click.option("--no-history", is_flag=True, help="Without the year of invented cases, invoices and statements.")
+def load_command(sign_in_url: str | None, skip_if_real: bool, no_history: bool) -> None:
+    """Load the demo, or renew it (roster through today + 14 days, history up to yesterday); never on real data."""
     services = current_services()
     where = sign_in_url or "/login"
     try:
@@ -35,6 +36,9 @@ def load_command(sign_in_url: str | None, skip_if_real: bool) -> None:
                 now=services.clock.now(),
                 lead_password=secrets.token_urlsafe(12),
                 simulator_mode=services.settings.simulator_mode,
+                history=not no_history,
+                retention_months=services.settings.case_retention_months,
+                unit_minutes=services.settings.billing_unit_minutes,
             )
             leads = find_lead_usernames(session)
     except DemoRefused as refused:
@@ -57,6 +61,13 @@ def load_command(sign_in_url: str | None, skip_if_real: bool) -> None:
             f"Demo-Abrechnungsdaten geladen: {billing['tariffs']} Tarife, {billing['memberships']} "
             f"Mitgliedszeiträume, {billing['employers']} Partnerunternehmen, {billing['families']} Familie. "
             "(Demo billing data loaded.)"
+        )
+    history = result.history
+    if history.get("cases") or history.get("invoices"):
+        click.echo(
+            f"Demo-Verlauf ergänzt: {history['cases']} Fälle, {history['offers']} Angebote, "
+            f"{history['care_sessions']} Einsätze, {history['invoices']} Rechnungen, "
+            f"{history['anonymised']} Fälle nach Aufbewahrungsfrist anonymisiert. (Demo history loaded.)"
         )
     click.echo("")
     click.echo("  Anmeldung im Dashboard / sign in to the dashboard:")

@@ -12,6 +12,7 @@ from accounts import create_user
 from billing import load_demo_billing
 from caregivers.demo import load_demo_caregivers
 from core.errors import HotlineError
+from demo.history import load_demo_history
 from models import (
     BillingRun,
     Caregiver,
@@ -43,7 +44,8 @@ REAL_DATA_TABLES = (
     (MemberMunicipality, "Mitgliedskommunen / member municipalities"),
     (Invoice, "Rechnungen / invoices"),
 )
-#: Deleted in this order by `demo remove` (children before the rows they reference with RESTRICT).
+#: Deleted in this order by `demo remove` (children before the rows they reference with RESTRICT;
+#: a case takes its timeline, dispatches, offers and care sessions along by ON DELETE CASCADE).
 REMOVE_ORDER = (
     Invoice, EmployerStatement, Case, Family, Employer, Caregiver, Shift, Tariff, MemberMunicipality, User,
 )
@@ -61,6 +63,7 @@ class DemoLoad:
     caregivers: int = 0
     billing: dict[str, int] = field(default_factory=dict)
     lead_password: str | None = None
+    #: What the demo history added (empty when it was not asked for).
     history: dict[str, int] = field(default_factory=dict)
 
 
@@ -73,8 +76,17 @@ def real_data_found(session: Session) -> list[str]:
     ]
 
 
-def load_demo(session: Session, *, now: datetime, lead_password: str, simulator_mode: bool) -> DemoLoad:
-    """Load or renew the demo (roster through today + 14 days); raise DemoRefused on a database in real use."""
+def load_demo(
+    session: Session,
+    *,
+    now: datetime,
+    lead_password: str,
+    simulator_mode: bool,
+    history: bool = False,
+    retention_months: int = 12,
+    unit_minutes: int = 60,
+) -> DemoLoad:
+    """Load or renew the demo (roster through today + 14 days, history up to yesterday); refuse a real database."""
     if not simulator_mode:
         raise DemoRefused(
             "Twilio-Zugangsdaten sind gesetzt: Demo-Daten nur im Simulator-Modus.",
@@ -104,6 +116,10 @@ def load_demo(session: Session, *, now: datetime, lead_password: str, simulator_
         )
         user.demo = True
         result.lead_password = lead_password
+    if history:
+        result.history = load_demo_history(
+            session, now=now, retention_months=retention_months, unit_minutes=unit_minutes
+        )
     session.flush()
     return result
 

@@ -206,7 +206,7 @@ def _start(backend: str, tmp: Path) -> tuple[LiveApp, Any]:
     )
 
     # The first run, as `make run` does it: roster, caregivers and a lead whose login is printed.
-    output = app.test_cli_runner().invoke(args=["demo", "load"]).output
+    output = app.test_cli_runner().invoke(args=["demo", "load", "--no-history"]).output
     username = re.search(r"Benutzername / user:\s+(\S+)", output)
     password = re.search(r"Passwort / password:\s+(\S+)", output)
     assert username and password, output

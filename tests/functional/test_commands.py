@@ -44,7 +44,7 @@ def test_cases_list_as_text_names_the_reference(runner: Any, session: Any, clock
 
 
 def test_demo_load_fills_an_empty_roster_once(runner: Any) -> None:
-    first = runner.invoke(args=["demo", "load"]).output
+    first = runner.invoke(args=["demo", "load", "--no-history"]).output
     assert "geladen" in first and "Passwort / password:" in first
     again = runner.invoke(args=["demo", "load"]).output
     assert "geladen" not in again and "Passwort / password:" not in again

@@ -81,3 +81,44 @@ def test_remove_deletes_the_demo_and_leaves_every_real_row(session: Session, clo
     for model in (User, Family, Employer, Tariff, MemberMunicipality):
         assert count(session, model) == 0, model
     assert remove_demo(session)["shifts"] == 0  # twice is harmless
+
+
+def test_the_history_fills_every_report_month_obeys_retention_and_tops_up(session: Session, clock: Any) -> None:
+    from gdpr.retention import months_before
+    from models import BillingRun, EmployerStatement, Invoice
+    from reports import compile_report, parse_period, present
+
+    load_demo(session, now=clock.now(), lead_password=PASSWORD, simulator_mode=True, history=True,
+              retention_months=12)
+    now = clock.now()  # Monday 23 November 2026
+    report = compile_report(session, period=parse_period("2025-11", "2026-10", now=now))
+    totals = {row.month: present(row.figures) for row in report.rows if row.dimension == "total"}
+    for month in report.period.months:  # every month shows its real shape, nothing hides behind "<3"
+        assert int(totals[month]["calls"]) >= 20, month
+        assert totals[month]["caregiver_median"] and totals[month]["care_hours"] not in ("", "0,0"), month
+    assert sum(int(n) for n in report.wait_histogram) == int(totals["total"]["filled"])
+    assert {row.value for row in report.rows if row.dimension == "municipality"} >= {"Hannover", "Laatzen"}
+
+    # Retention as real data: cases closed before the cut-off are anonymised, and still counted above.
+    cutoff = months_before(now, 12)
+    old = session.scalars(select(Case).where(Case.closed_at < cutoff)).all()
+    assert old and all(c.anonymised_at and c.caller is None and c.call_sid is None for c in old)
+    recent = session.scalars(select(Case).where(Case.closed_at >= cutoff)).all()
+    assert recent and not any(c.anonymised_at for c in recent)
+    assert all(c.demo for c in old + recent)
+    assert count(session, Invoice) > 100 and count(session, Invoice, demo=False) == 0
+    assert count(session, EmployerStatement) > 0 and count(session, BillingRun, demo=False) == 0
+    assert real_data_found(session) == []
+
+    cases = count(session, Case)
+    again = load_demo(session, now=now, lead_password=PASSWORD, simulator_mode=True, history=True)
+    assert again.history["cases"] == 0 and count(session, Case) == cases  # loading twice adds nothing
+    clock.advance(days=10)
+    later = load_demo(session, now=clock.now(), lead_password=PASSWORD, simulator_mode=True, history=True)
+    assert 0 < later.history["cases"] < 60  # only the ten days since
+    assert later.history["invoices"] > 0  # November is over now and billed
+
+    removed = remove_demo(session)
+    assert removed["cases"] == cases + later.history["cases"]
+    for model in (Case, Invoice, EmployerStatement, BillingRun, Family):
+        assert count(session, model) == 0, model

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from core.clock import FrozenClock, OffsetClock
@@ -87,10 +86,9 @@ def test_a_fresh_clone_reaches_a_coordinator(tmp_path: Path) -> None:
     assert case.coordinator in DEMO_PHONES and case.connected_at is not None
 
 
-@pytest.mark.parametrize("offset", ["33d", "60d"])
-def test_the_same_clone_a_month_later_still_reaches_a_coordinator(tmp_path: Path, offset: str) -> None:
+def test_the_same_clone_a_month_later_still_reaches_a_coordinator(tmp_path: Path) -> None:
     make_run(tmp_path)  # the first run, today
-    app, output = make_run(tmp_path, offset=offset)  # `make run` again, weeks later
+    app, output = make_run(tmp_path, offset="33d")  # `make run` again, a month and a bit later (a Tuesday)
     assert "Benutzername / user:" not in output  # no second lead …
     assert "flask --app app users reset-password leitung" in output  # … but how to get a new login
     case = call_the_hotline(app, "CA" + "2" * 32)
