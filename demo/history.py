@@ -211,7 +211,7 @@ def _plan_case(rng: random.Random, day: date, world: HistoryWorld, strike: bool)
         if urgency in ("now", "today"):
             to_caregiver = timedelta(minutes=rng.lognormvariate(math.log(48 if urgency == "now" else 70), 0.55))
         else:
-            to_caregiver = timedelta(hours=rng.uniform(1.5, 14))
+            to_caregiver = timedelta(minutes=rng.lognormvariate(math.log(110), 0.6))  # no hurry: a day ahead
         assigned = max(created + to_caregiver, started + timedelta(minutes=3))
         waves = rng.choices((1, 2, 3), weights=(58, 30, 12))[0]
         pool = rng.sample(list(world.caregivers), k=min(len(world.caregivers), waves * 3 - rng.randrange(3)))

@@ -133,13 +133,14 @@ class LiveApps:
         self.running: dict[str, LiveApp] = {}
         self.stops: list[Any] = []
 
-    def get(self, backend: str) -> LiveApp:
-        """Return the app on a backend, starting it the first time."""
-        if backend not in self.running:
-            live, stop = _start(backend, self.tmp_path_factory.mktemp(f"browser-{backend}"))
-            self.running[backend] = live
+    def get(self, backend: str, *, history: bool = False) -> LiveApp:
+        """Return the app on a backend (with the demo history when asked), starting it the first time."""
+        key = f"{backend}-history" if history else backend
+        if key not in self.running:
+            live, stop = _start(backend, self.tmp_path_factory.mktemp(f"browser-{key}"), history=history)
+            self.running[key] = live
             self.stops.append(stop)
-        return self.running[backend]
+        return self.running[key]
 
     def close(self) -> None:
         """Stop every app and its worker."""
@@ -162,6 +163,12 @@ def live_app(request: pytest.FixtureRequest, live_apps: LiveApps) -> LiveApp:
 
 
 @pytest.fixture(scope="session")
+def live_demo(live_apps: LiveApps) -> LiveApp:
+    """A second running app on SQLite, loaded as `make run` loads it: the demo with its year of history."""
+    return live_apps.get("sqlite", history=True)
+
+
+@pytest.fixture(scope="session")
 def live_sqlite(live_apps: LiveApps) -> LiveApp:
     """The running app on SQLite (for checks of the pages, which do not depend on the database)."""
     return live_apps.get("sqlite")
@@ -178,7 +185,7 @@ def lead_state(browser: Any, live_sqlite: LiveApp) -> dict[str, Any]:
     return state
 
 
-def _start(backend: str, tmp: Path) -> tuple[LiveApp, Any]:
+def _start(backend: str, tmp: Path, *, history: bool = False) -> tuple[LiveApp, Any]:
     """Run the app and its worker in background threads on a migrated database with the demo data."""
     from accounts import create_user
     from app import create_app
@@ -206,7 +213,7 @@ def _start(backend: str, tmp: Path) -> tuple[LiveApp, Any]:
     )
 
     # The first run, as `make run` does it: roster, caregivers and a lead whose login is printed.
-    output = app.test_cli_runner().invoke(args=["demo", "load", "--no-history"]).output
+    output = app.test_cli_runner().invoke(args=["demo", "load", *([] if history else ["--no-history"])]).output
     username = re.search(r"Benutzername / user:\s+(\S+)", output)
     password = re.search(r"Passwort / password:\s+(\S+)", output)
     assert username and password, output
