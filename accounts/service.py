@@ -77,11 +77,17 @@ def create_user(
 
 
 def set_password(user: User, password: str) -> None:
-    """Replace a user's password."""
+    """Replace a user's password and end every session she has."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Passwort zu kurz (mindestens {MIN_PASSWORD_LENGTH} Zeichen).",
                            english=f"Password too short (at least {MIN_PASSWORD_LENGTH} characters).")
     user.password_hash = _hasher.hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of a user, on every device (the dashboard checks the epoch on each request)."""
+    user.session_epoch = (user.session_epoch or 0) + 1
 
 
 @dataclass(frozen=True)
@@ -179,4 +185,6 @@ def set_active(session: Session, *, user: User, active: bool, acting: User | Non
     """Switch a user on or off; nobody switches herself off (the office must keep one lead)."""
     if acting is not None and acting.id == user.id and not active:
         raise AccountError("Sie können sich nicht selbst deaktivieren.", english="You cannot deactivate yourself.")
+    if user.active and not active:
+        end_sessions(user)
     user.active = active

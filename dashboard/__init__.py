@@ -83,6 +83,9 @@ def register_dashboard(app: Flask) -> None:
     for module in (auth, board, cases, roster, caregivers, simulator, calendar, users, reports, partners, billing,
                    doctor):
         app.register_blueprint(module.bp)
+    PAGE_BLUEPRINTS.update(module.bp.name for module in (auth, board, cases, roster, caregivers, simulator,
+                                                         calendar, users, reports, partners, billing))
+    app.after_request(_no_store)
 
     # Twilio cannot send a CSRF token; its webhooks are protected by the signature instead.
     for name in ("voice", "sms"):
@@ -135,6 +138,21 @@ SECURITY_HEADERS = (
         "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     ),
 )
+
+
+#: The dashboard's page blueprints: every answer of theirs may carry personal data.
+PAGE_BLUEPRINTS: set[str] = set()
+
+
+def _no_store(response: Response) -> Response:
+    """Keep every dashboard answer (pages, JSON, exports, the calendar feed) out of every cache.
+
+    A shared computer's browser cache or back button must not show a case after sign-out; views
+    need not remember it, so it is done here once. Webhooks and static assets are left alone.
+    """
+    if request.blueprint in PAGE_BLUEPRINTS and "no-store" not in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _security_headers(response: Response) -> Response:

@@ -13,13 +13,15 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from accounts import LoginThrottled, authenticate, get_user
+from accounts import LoginThrottled, authenticate, end_sessions, get_user
 from core.clock import BERLIN
 from core.container import current_services
 from dashboard import LANGUAGES, login_manager
 from dashboard.safety import safe_next
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+#: The session key holding the user's session epoch at sign-in (accounts.end_sessions raises hers).
+EPOCH_KEY = "epoch"
 
 
 @dataclass
@@ -48,12 +50,12 @@ class SignedIn:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> SignedIn | None:
-    """Load the signed-in user for a request."""
-    if not user_id.isdigit():
+    """Load the signed-in user for a request; a session from before her sign-out or new password is over."""
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 18):
         return None
     with current_services().database.unit_of_work() as s:
         user = get_user(s, int(user_id))
-        if user is None or not user.active:
+        if user is None or not user.active or session.get(EPOCH_KEY) != user.session_epoch:
             return None
         return SignedIn(user.id, user.username, user.name, user.role.value, user.language, user.phone)
 
@@ -86,6 +88,7 @@ def login() -> Any:
             user = result.user
             signed_in = (SignedIn(user.id, user.username, user.name, user.role.value, user.language, user.phone)
                          if user else None)
+            epoch = user.session_epoch if user else None
     except LoginThrottled as exc:
         return _locked(username, exc.locked_until, services.clock.now())
     if signed_in is None:
@@ -94,6 +97,7 @@ def login() -> Any:
         return render_template("login.html", username=username, error=_("Benutzername oder Passwort ist falsch."),
                                tries_left=result.state.tries_left), 401
     session.clear()
+    session[EPOCH_KEY] = epoch
     login_user(signed_in)
     return redirect(safe_next(request.args.get("next", "")) or _home())
 
@@ -114,7 +118,13 @@ def _home() -> str:
 
 @bp.post("/logout")
 def logout() -> Any:
-    """Sign out."""
+    """Sign out, here and on every other device (a copied cookie no longer opens the board)."""
+    if current_user.is_authenticated:
+        services = current_services()
+        with services.database.unit_of_work() as s:
+            user = get_user(s, current_user.id)
+            if user is not None:
+                end_sessions(user)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

@@ -21,6 +21,5 @@ def feed(token: str) -> Response:
     response = Response(document, mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = 'inline; filename="fluxx-dienste.ics"'
-    # The URL is a secret: shared caches must not keep the answer.
-    response.headers["Cache-Control"] = "private, max-age=300"
+    # The URL is a secret and the shifts are personal: no cache keeps the answer (dashboard._no_store).
     return response

@@ -35,9 +35,7 @@ def index() -> Any:
     services = current_services()
     with services.database.unit_of_work() as session:
         users = find_users(session)
-        lockouts = {name: until.astimezone(BERLIN).strftime("%H:%M:%S")
-                    for name, until in find_lockouts(session, now=services.clock.now()).items()}
-        return render_template("users.html", users=users, lockouts=lockouts)
+        return render_template("users.html", users=users, lockouts=_lockouts(session, services.clock.now()))
 
 
 @bp.post("")
@@ -54,12 +52,11 @@ def create() -> Any:
                                now=services.clock.now())
             record_audit(session, user=get_user(session, current_user.id), action="user_created",
                          now=services.clock.now(), detail={"user": user.username})
+            name = user.username
     except (AccountError, ValueError) as exc:
         flash(error_text(exc) if isinstance(exc, AccountError) else str(exc), "error")
         return redirect(url_for("users.index"))
-    flash(_("Benutzer %(name)s angelegt. Einmaliges Passwort: %(password)s", name=user.username,
-            password=password), "ok")
-    return redirect(url_for("users.index"))
+    return _show_once(_("Benutzer %(name)s angelegt. Einmaliges Passwort:", name=name), password)
 
 
 @bp.post("/<int:user_id>/active")
@@ -86,9 +83,29 @@ def new_password(user_id: int) -> Any:
     with services.database.unit_of_work() as session:
         user = get_user(session, user_id) or abort(404)
         set_password(user, password)
+        record_audit(session, user=get_user(session, current_user.id), action="password_reset",
+                     now=services.clock.now(), detail={"user": user.username})
         name = user.username
-    flash(_("Neues Passwort für %(name)s: %(password)s", name=name, password=password), "ok")
-    return redirect(url_for("users.index"))
+    return _show_once(_("Neues Passwort für %(name)s:", name=name), password)
+
+
+def _show_once(message: str, password: str) -> Any:
+    """Render the users page with a generated password in the page itself, never in a cookie.
+
+    The flash message would travel in the (signed, not encrypted) session cookie; the page answers
+    no-store, so the password is shown exactly once.
+    """
+    services = current_services()
+    with services.database.unit_of_work() as session:
+        users = find_users(session)
+        lockouts = _lockouts(session, services.clock.now())
+        return render_template("users.html", users=users, lockouts=lockouts, one_time=(message, password))
+
+
+def _lockouts(session: Any, now: Any) -> dict[str, str]:
+    """Return the locked user names with the local time their lock ends."""
+    return {name: until.astimezone(BERLIN).strftime("%H:%M:%S")
+            for name, until in find_lockouts(session, now=now).items()}
 
 
 @bp.post("/<int:user_id>/unlock")
