@@ -80,11 +80,10 @@ def register_dashboard(app: Flask) -> None:
 
     app.register_blueprint(Blueprint("assets", __name__, static_folder="static", static_url_path="/assets"))
     # Plain imports: a missing page module is an ImportError at start-up, never a page silently gone.
-    for module in (auth, board, cases, roster, caregivers, simulator, calendar, users, reports, partners, billing,
-                   doctor):
+    pages = (auth, board, cases, roster, caregivers, simulator, calendar, users, reports, partners, billing, doctor)
+    for module in pages:
         app.register_blueprint(module.bp)
-    PAGE_BLUEPRINTS.update(module.bp.name for module in (auth, board, cases, roster, caregivers, simulator,
-                                                         calendar, users, reports, partners, billing))
+    PAGE_BLUEPRINTS.update(module.bp.name for module in pages)
     app.after_request(_no_store)
 
     # Twilio cannot send a CSRF token; its webhooks are protected by the signature instead.

@@ -24,7 +24,7 @@ LEAD_ONLY = {
     "partners.new_employer", "partners.edit_employer", "partners.new_family", "partners.edit_family",
     "partners.members", "partners.tariffs",
     "billing.index", "billing.run", "billing.invoice_pdf_download", "billing.invoice_csv_download",
-    "billing.statement_csv_download", "billing.accounting_download",
+    "billing.statement_csv_download", "billing.accounting_download", "doctor.page",
 }
 NOT_DASHBOARD = ("voice.", "sms.", "assets.", "static")
 

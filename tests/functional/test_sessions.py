@@ -7,6 +7,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
+
 from accounts import create_user
 from dashboard import PAGE_BLUEPRINTS
 from models import User
