@@ -10,7 +10,7 @@ from core.container import current_services
 from demo import DEMO_LEAD_USERNAME, DemoRefused, find_lead_usernames, load_demo, remove_demo
 from roster.demo import DEMO_ROSTER_DAYS
 
-RESET_COMMAND = "flask --app app users reset-password"
+FLASK = ".venv/bin/flask --app app"
 
 
 @click.group("demo", help="Demo-Daten für den ersten Start / demo data for a first run.")
@@ -77,12 +77,19 @@ def load_command(sign_in_url: str | None, skip_if_real: bool, no_history: bool) 
         click.echo(f"    Passwort / password:    {result.lead_password}")
         click.echo("  Das Passwort wird nur dieses eine Mal angezeigt. / The password is shown only this once.")
     else:
-        named = ", ".join(leads) or "USERNAME"
-        username = leads[0] if leads else "USERNAME"
-        click.echo(f"    Leitung / lead:         {named}")
-        click.echo("  Anmeldung verloren? Neues Passwort / lost the login? A new password:")
-        click.echo(f"    {RESET_COMMAND} {username}")
+        click.echo(f"    Leitung / lead:         {', '.join(leads) or '—'}")
+        click.echo("  Anmeldung verloren? / lost the login?")
+        click.echo(f"    {_new_login_hint(leads)}")
     click.echo("")
+
+
+def _new_login_hint(leads: list[str]) -> str:
+    """Return the command that gets a lead a new password (or a new lead, where that command is missing)."""
+    users = click.get_current_context().find_root().command
+    group = users.get_command(click.get_current_context(), "users") if isinstance(users, click.Group) else None
+    if leads and isinstance(group, click.Group) and "reset-password" in group.list_commands(click.Context(group)):
+        return f"{FLASK} users reset-password {leads[0]}"
+    return f"{FLASK} users create --username NAME --role lead --generate"
 
 
 @group.command("remove")

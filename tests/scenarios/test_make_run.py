@@ -90,7 +90,7 @@ def test_the_same_clone_a_month_later_still_reaches_a_coordinator(tmp_path: Path
     make_run(tmp_path)  # the first run, today
     app, output = make_run(tmp_path, offset="33d")  # `make run` again, a month and a bit later (a Tuesday)
     assert "Benutzername / user:" not in output  # no second lead …
-    assert "flask --app app users reset-password leitung" in output  # … but how to get a new login
+    assert "lost the login?\n    .venv/bin/flask --app app users " in output  # … but how to get a new login
     case = call_the_hotline(app, "CA" + "2" * 32)
     assert case.coordinator in DEMO_PHONES and case.connected_at is not None
 
