@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -49,7 +50,8 @@ def create_app(
         database=database or Database(settings.database_url),
         clock=clock or make_clock(simulator_mode=settings.simulator_mode, offset=settings.simulator_clock_offset),
         gateway=gateway or make_gateway(settings),
-        extras={},
+        # Where /sms/fallback keeps SMS while the database is down (dispatch.sms_recovery).
+        extras={"sms_spool": Path(app.instance_path) / "sms-spool"},
     )
 
     from webhooks import register_webhooks

@@ -7,6 +7,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from core.logs import mask_phone
@@ -81,3 +82,14 @@ def make_gateway(settings: Settings) -> SmsGateway:
     from telephony.twilio_rest import TwilioRestGateway
 
     return TwilioRestGateway.from_settings(settings)
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """An SMS the provider received for the hotline, as its Messages list shows it (reconciliation)."""
+
+    message_sid: str
+    from_number: str | None
+    to: str | None
+    body: str
+    sent_at: datetime | None

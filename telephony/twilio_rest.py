@@ -26,7 +26,7 @@ from twilio.rest import Client
 
 from core.logs import mask_phone
 from core.settings import Settings
-from telephony.gateway import SendError
+from telephony.gateway import InboundSms, SendError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 
 #: How many of the newest messages to a number `find_recent_sms` looks through.
 LOOKUP_LIMIT = 50
+#: How many received SMS one reconciliation reads (newest first): far more than a few minutes bring.
+INBOUND_LIMIT = 200
 
 #: Twilio error codes worth naming in logs and in the outbox's last_error.
 KNOWN_ERRORS = {
@@ -193,6 +195,21 @@ class TwilioRestGateway:
             raise self._to_send_error(exc) from exc
         except (TwilioException, requests.RequestException) as exc:
             raise self._to_send_error(exc) from exc
+
+    def find_inbound_sms(self, *, to: str, since: datetime) -> list[InboundSms]:
+        """Return the SMS Twilio received for `to` since `since` (Messages list, newest first)."""
+        try:
+            messages = self.client.messages.list(
+                to=to, date_sent_after=since.astimezone(UTC), limit=INBOUND_LIMIT, page_size=INBOUND_LIMIT
+            )
+        except (TwilioRestException, TwilioException, requests.RequestException) as exc:
+            raise self._to_send_error(exc) from exc
+        return [
+            InboundSms(message_sid=m.sid, from_number=m.from_, to=m.to, body=m.body or "",
+                       sent_at=m.date_sent if isinstance(m.date_sent, datetime) else None)
+            for m in messages
+            if m.sid and (m.direction or "") == "inbound"
+        ]
 
     def get_call_status(self, call_sid: str) -> str | None:
         """Return a call's status from the Calls resource ("in-progress", "completed" ...); None when unknown."""

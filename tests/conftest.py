@@ -135,11 +135,14 @@ def gateway() -> SimulatorGateway:
 
 
 @pytest.fixture
-def app(settings: Settings, database: Database, clock: FrozenClock, gateway: SimulatorGateway):  # type: ignore[no-untyped-def]
-    """Return the app wired to the test database, clock and gateway."""
+def app(settings: Settings, database: Database, clock: FrozenClock, gateway: SimulatorGateway,  # type: ignore[no-untyped-def]
+        tmp_path_factory: pytest.TempPathFactory):
+    """Return the app wired to the test database, clock and gateway (its SMS spool in a temporary folder)."""
     from app import create_app
 
-    return create_app({"TESTING": True}, settings=settings, database=database, clock=clock, gateway=gateway)
+    app = create_app({"TESTING": True}, settings=settings, database=database, clock=clock, gateway=gateway)
+    app.extensions["fluxx"].extras["sms_spool"] = tmp_path_factory.mktemp("sms-spool")
+    return app
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -198,6 +198,18 @@ class TwilioStandIn:
             self.numbers[sid] = number
         return sid
 
+    def add_inbound(self, *, sid: str, from_: str, to: str, body: str, at: datetime | None = None) -> None:
+        """Record an SMS Twilio received for one of the account's numbers (it shows in the Messages list)."""
+        sent = format_datetime((at or datetime.now(UTC)).astimezone(UTC), usegmt=True)
+        with self._lock:
+            self.messages.append({
+                "account_sid": None, "api_version": "2010-04-01", "body": body, "date_created": sent,
+                "date_sent": sent, "date_updated": sent, "direction": "inbound", "error_code": None,
+                "error_message": None, "from": from_, "messaging_service_sid": None, "num_media": "0",
+                "num_segments": "1", "price": None, "price_unit": "USD", "sid": sid, "status": "received",
+                "subresource_uris": {}, "to": to, "uri": f"{API}/Accounts/ACx/Messages/{sid}.json",
+            })
+
     def add_call(self, sid: str, status: str, **fields: Any) -> None:
         """Make a call known to the Calls resource (a leg Twilio dialled itself), or change its status."""
         now = format_datetime(datetime.now(UTC), usegmt=True)
@@ -365,9 +377,17 @@ class TwilioStandIn:
     def _list_messages(self, record: RecordedRequest, account: str) -> dict[str, Any]:
         query = parse_qs(record.query)
         to = (query.get("To") or [None])[0]
+        after = (query.get("DateSent>") or [None])[0]
+        since = datetime.fromisoformat(after.replace("Z", "+00:00")) if after else None
         page_size = int((query.get("PageSize") or ["50"])[0])
+
+        def sent_since(message: dict[str, Any]) -> bool:
+            sent = message.get("date_sent") or message["date_created"]
+            return since is None or parsedate_to_datetime(sent) >= since
+
         with self._lock:
-            found = [m for m in reversed(self.messages) if to is None or m["to"] == to][:page_size]
+            found = [m for m in reversed(self.messages) if (to is None or m["to"] == to) and sent_since(m)]
+            found = found[:page_size]
         uri = f"{API}/Accounts/{account}/Messages.json?PageSize={page_size}&Page=0"
         return {
             "messages": found,

@@ -59,6 +59,6 @@ def xml(document: Any) -> Response:
     return Response(str(document), mimetype="text/xml")
 
 
-def empty_twiml() -> Response:
-    """Return an empty TwiML document (for callbacks that need no instructions)."""
-    return Response('<?xml version="1.0" encoding="UTF-8"?><Response />', mimetype="text/xml")
+def empty_twiml(status: int = 200) -> Response:
+    """Return an empty TwiML document (for callbacks that need no instructions), 200 unless told."""
+    return Response('<?xml version="1.0" encoding="UTF-8"?><Response />', status=status, mimetype="text/xml")

@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from core.container import Services
 from dispatch.outbox import DeliveryReport, deliver_due_messages
@@ -102,6 +103,26 @@ def login_attempts_job(services: Services, now: datetime) -> object:
     return run(services, now)
 
 
+def sms_spool_job(services: Services, now: datetime) -> object:
+    """Handle the SMS the fallback URL spooled while the database was down (before any wave moves on)."""
+    from dispatch.sms_recovery import drain_sms_spool
+
+    folder = services.extras.get("sms_spool")  # set by create_app: instance/sms-spool
+    if folder is None:
+        return None
+    return drain_sms_spool(services.database, Path(folder), now=now, settings=services.settings)
+
+
+def reconcile_inbound_sms_job(services: Services, now: datetime) -> object:
+    """Every two minutes: handle any SMS Twilio received that was never recorded (its list, via REST)."""
+    from dispatch.sms_recovery import InboundLookup, claim_reconcile_run, reconcile_inbound_sms
+
+    gateway, hotline = services.gateway, services.settings.hotline_number
+    if not (isinstance(gateway, InboundLookup) and hotline and claim_reconcile_run(services.database, now=now)):
+        return None
+    return reconcile_inbound_sms(services.database, gateway, to=hotline, now=now, settings=services.settings)
+
+
 def bridged_legs_job(services: Services, now: datetime) -> object:
     """End coordinator legs left `bridged` by lost callbacks: ask Twilio about the call, or let them expire."""
     from routing.legs import CallStatusLookup, settle_bridged_legs
@@ -112,8 +133,8 @@ def bridged_legs_job(services: Services, now: datetime) -> object:
     )
 
 
-TICK_JOBS: list[Job] = [deliver_outbox_job, dispatch_waves_job, undeliverable_offers_job, retention_job,
-                        login_attempts_job, bridged_legs_job]
+TICK_JOBS: list[Job] = [sms_spool_job, deliver_outbox_job, dispatch_waves_job, undeliverable_offers_job,
+                        retention_job, login_attempts_job, bridged_legs_job, reconcile_inbound_sms_job]
 
 
 def tick_job(services: Services, *, jobs: Sequence[Job] | None = None, name: str | None = None) -> TickReport:

@@ -199,12 +199,12 @@ VOICE_PATHS = st.one_of(
                      "/voice/fallback/screen-answer", "/voice/fallback/recorded"]),
 )
 CALLBACK_PATHS = st.sampled_from(["/voice/leg-status", "/voice/status", "/voice/recording", "/sms/status",
-                                  "/sms/incoming"])
+                                  "/sms/incoming", "/sms/fallback"])
 ALL_PATHS = ["/voice/incoming", "/voice/gather/caller_type/1", "/voice/gather/postcode/2", "/voice/dial/primary",
              "/voice/screen/1", "/voice/screen/1/answer", "/voice/leg-status", "/voice/status",
              "/voice/recording", "/voice/voicemail/1", "/voice/fallback", "/voice/fallback/after-dial",
              "/voice/fallback/screen", "/voice/fallback/screen-answer", "/voice/fallback/recorded",
-             "/sms/incoming", "/sms/status"]
+             "/sms/incoming", "/sms/fallback", "/sms/status"]
 VOICE_ANSWERS = [p for p in ALL_PATHS if p.startswith("/voice/") and p not in
                  ("/voice/leg-status", "/voice/status", "/voice/recording")]
 
