@@ -52,6 +52,8 @@ class Settings:
     certificate_retention_months: int = 3
     #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0 = none, trust nothing).
     trusted_proxy_hops: int = 0
+    #: METRICS_TOKEN: the bearer token the Prometheus scraper sends to GET /metrics (unset: /metrics is 404).
+    metrics_token: str | None = field(default=None, repr=False)
     #: The token webhooks are signed with in simulator mode (generated per instance folder).
     simulator_auth_token: str | None = field(default=None, repr=False)
     #: DISPATCH_WAVE_SIZE: how many caregivers each wave of SMS offers goes to (the best-ranked first).
@@ -140,6 +142,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, instance_path: st
         language_en=get("LANGUAGE_EN") or "en-GB",
         audio_base_url=get("AUDIO_BASE_URL"),
         trusted_proxy_hops=get_int("TRUSTED_PROXY_HOPS", 0),
+        metrics_token=get("METRICS_TOKEN"),
         voicemail_retention_days=get_int("VOICEMAIL_RETENTION_DAYS", 30),
         case_retention_months=get_int("CASE_RETENTION_MONTHS", 12),
         certificate_retention_months=get_int("CERTIFICATE_RETENTION_MONTHS", 3),

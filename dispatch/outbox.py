@@ -220,6 +220,12 @@ def get_outbox_message_by_sid(session: Session, *, message_sid: str) -> OutboxMe
     ).one_or_none()
 
 
+def twilio_error_code(value: str | None) -> int | None:
+    """Return Twilio's ErrorCode as a number (ASCII digits, at most 6), or None for anything else."""
+    text = (value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
+
+
 def record_delivery_status(
     session: Session, *, message_sid: str, status: str, error_code: str | None, now: datetime
 ) -> OutboxMessage | None:
@@ -231,6 +237,7 @@ def record_delivery_status(
         values: dict[str, object] = {"delivery_status": status}
         if error_code and status in ("undelivered", "failed"):
             values["last_error"] = f"delivery {status} (Twilio error {error_code}) at {now.isoformat()}"
+            values["error_code"] = twilio_error_code(error_code)
         session.execute(
             update(OutboxMessage)
             .where(
@@ -565,6 +572,7 @@ def _record_failure(
         status=OutboxStatus.FAILED,
         lease_until=None,
         last_error=f"{reason}: {exc}{code}",
+        error_code=exc.code,
     )
     report.failed += 1
     log.warning("outbox %s failed (%s): %s (%s)", claim.id, reason, exc, worker)

@@ -46,6 +46,8 @@ class OutboxMessage(Base):
     #: Delivery state reported by Twilio's status callback (queued, sent, delivered, undelivered, failed).
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: Twilio's error code when the message failed for good (at sending or in a delivery report).
+    error_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -7,8 +7,10 @@ from flask import Flask
 
 def register_webhooks(app: Flask) -> None:
     """Register the voice and SMS webhooks."""
-    from webhooks import health, sms, voice
+    from webhooks import health, metrics, sms, voice
 
     app.register_blueprint(voice.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
+    metrics.register_latency_timing(app)
