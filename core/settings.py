@@ -50,6 +50,8 @@ class Settings:
     case_retention_months: int = 12
     #: Police-certificate data deleted this many months after a caregiver left.
     certificate_retention_months: int = 3
+    #: SMS_RETENTION_DAYS: text and sender of a received SMS are blanked this many days after it came in.
+    sms_retention_days: int = 30
     #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0 = none, trust nothing).
     trusted_proxy_hops: int = 0
     #: METRICS_TOKEN: the bearer token the Prometheus scraper sends to GET /metrics (unset: /metrics is 404).
@@ -146,6 +148,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, instance_path: st
         voicemail_retention_days=get_int("VOICEMAIL_RETENTION_DAYS", 30),
         case_retention_months=get_int("CASE_RETENTION_MONTHS", 12),
         certificate_retention_months=get_int("CERTIFICATE_RETENTION_MONTHS", 3),
+        sms_retention_days=get_int("SMS_RETENTION_DAYS", 30),
         dispatch_wave_size=get_int("DISPATCH_WAVE_SIZE", 3),
         dispatch_wait_now_minutes=get_int("DISPATCH_WAIT_NOW_MINUTES", 5),
         dispatch_wait_today_minutes=get_int("DISPATCH_WAIT_TODAY_MINUTES", 15),

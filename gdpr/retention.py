@@ -2,7 +2,10 @@
 
 - voicemails: deleted after `voicemail_days` (at Twilio too, through the REST API);
 - cases: anonymised `case_months` after they were closed or cancelled (the anonymous figures stay);
-- police-certificate data: deleted `certificate_months` after a caregiver left.
+- police-certificate data: deleted `certificate_months` after a caregiver left;
+- received SMS: text and sender blanked `sms_days` after they came in. The row stays with its
+  MessageSid, time and outcome (nothing personal): it is what makes a repeated delivery, or the
+  worker's reconciliation against Twilio's list, change nothing (dispatch.sms_recovery).
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases.service import record_event
 from gdpr.erasure import anonymise_case
-from models import Caregiver, Case, CaseStatus
+from models import Caregiver, Case, CaseStatus, InboundMessage
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class RetentionPolicy:
     voicemail_days: int = 30
     case_months: int = 12
     certificate_months: int = 3
+    sms_days: int = 30
 
     @classmethod
     def from_settings(cls, settings: object) -> RetentionPolicy:
@@ -35,6 +39,7 @@ class RetentionPolicy:
             voicemail_days=getattr(settings, "voicemail_retention_days", cls.voicemail_days),
             case_months=getattr(settings, "case_retention_months", cls.case_months),
             certificate_months=getattr(settings, "certificate_retention_months", cls.certificate_months),
+            sms_days=getattr(settings, "sms_retention_days", cls.sms_days),
         )
 
 
@@ -45,12 +50,13 @@ class RetentionReport:
     voicemails_deleted: int = 0
     cases_anonymised: int = 0
     certificates_deleted: int = 0
+    sms_blanked: int = 0
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """Return a one-line summary for the log."""
         return (f"voicemails={self.voicemails_deleted} cases={self.cases_anonymised} "
-                f"certificates={self.certificates_deleted} errors={len(self.errors)}")
+                f"certificates={self.certificates_deleted} sms={self.sms_blanked} errors={len(self.errors)}")
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -125,5 +131,21 @@ def apply_retention(
         caregiver.police_certificate_excluded = False
         caregiver.updated_at = now
         report.certificates_deleted += 1
+
+    report.sms_blanked = blank_old_inbound_sms(session, now=now, policy=policy)
     session.flush()
     return report
+
+
+def blank_old_inbound_sms(session: Session, *, now: datetime, policy: RetentionPolicy) -> int:
+    """Blank the text and sender of SMS received more than `sms_days` ago; keep MessageSid, time and outcome."""
+    result = session.execute(
+        update(InboundMessage)
+        .where(
+            InboundMessage.received_at < now - timedelta(days=policy.sms_days),
+            (InboundMessage.body != "") | InboundMessage.from_number.is_not(None),
+        )
+        .values(body="", from_number=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
