@@ -3,8 +3,6 @@ the MessageSid kept so that a repeated delivery still changes nothing."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
