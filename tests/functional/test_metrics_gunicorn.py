@@ -109,6 +109,7 @@ def _scrape(base: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
+@pytest.mark.timeout(300)  # real processes: several app start-ups
 def test_two_gunicorn_workers_report_the_same_figures(instance: tuple[str, Path]) -> None:
     base, multiproc = instance
     assert requests.get(f"{base}/metrics", timeout=5).status_code == 401
