@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 #: Lead-only pages (dashboard.auth.lead_required): changing the roster, caregivers, users, partners; billing.
 LEAD_ONLY = ["/roster/shifts/new", "/roster/import", "/caregivers/1/edit", "/users", "/employers/new", "/tariffs",
-             "/billing"]
+             "/billing", "/doctor"]
 
 
 def served(live: LiveApp, paths: list[str]) -> list[str]:

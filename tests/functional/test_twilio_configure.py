@@ -156,3 +156,12 @@ def test_simulator_mode_is_refused(app: Any, settings: Settings) -> None:
 
     assert result.exit_code == 1
     assert "Simulatorbetrieb" in result.output
+
+
+def test_a_twiml_app_on_the_number_is_warned_about(app: Any, settings: Settings, twilio_standin: TwilioStandIn) -> None:
+    twilio_standin.add_number(HOTLINE, voice_application_sid="AP" + "0" * 32)
+
+    result = _configure(app, settings, "--language", "en")
+
+    assert result.exit_code == 0, result.output
+    assert "a TwiML App (AP" in result.output and "Twilio then ignores the URLs" in result.output
