@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
@@ -37,7 +38,10 @@ class Figures:
     """Everything /metrics reports from the database at one moment."""
 
     calls: dict[str, int] = field(default_factory=dict)
-    time_to_person: list[float] = field(default_factory=list)
+    time_to_person_count: int = 0
+    time_to_person_sum: float = 0.0
+    #: Cumulative counts, one per TIME_TO_PERSON_BUCKETS bound.
+    time_to_person_buckets: list[int] = field(default_factory=list)
     waiting: dict[str, int] = field(default_factory=dict)
     longest_wait_seconds: float = 0.0
     callbacks_waiting: int = 0
@@ -71,12 +75,16 @@ def read_figures(session: Session, *, now: datetime, lock_key: int) -> Figures:
     ):
         figures.calls[str(name)] = int(count)
 
-    figures.time_to_person = [
-        max(0.0, (connected - created).total_seconds())
-        for created, connected in session.execute(
-            select(Case.created_at, Case.connected_at).where(real, Case.connected_at.is_not(None))
-        )
-    ]
+    # Time to a person: counted per bucket in the database (one row, however many calls there were).
+    seconds = _seconds_between(session, Case.created_at, Case.connected_at)
+    row = session.execute(
+        select(func.count(Case.id), func.coalesce(func.sum(seconds), 0),
+               *(func.coalesce(func.sum(case((seconds <= bound, 1), else_=0)), 0) for bound in TIME_TO_PERSON_BUCKETS))
+        .where(real, Case.connected_at.is_not(None))
+    ).one()
+    figures.time_to_person_count = int(row[0] or 0)
+    figures.time_to_person_sum = float(row[1] or 0)
+    figures.time_to_person_buckets = [int(v or 0) for v in row[2:]]
 
     # Callers on the line, ringing through the dial stages; waiting since the first stage began.
     first_ring = (
@@ -140,14 +148,18 @@ def read_figures(session: Session, *, now: datetime, lock_key: int) -> Figures:
     return figures
 
 
-def histogram_buckets(values: list[float], bounds: tuple[float, ...]) -> list[tuple[str, float]]:
+def histogram_buckets(counts: list[int], total: int, bounds: tuple[float, ...]) -> list[tuple[str, float]]:
     """Return cumulative (le, count) pairs for Prometheus, ending with +Inf."""
-    buckets = [(_le(bound), float(sum(1 for v in values if v <= bound))) for bound in bounds]
-    return [*buckets, ("+Inf", float(len(values)))]
+    padded = counts + [0] * (len(bounds) - len(counts))
+    return [*((str(float(b)), float(c)) for b, c in zip(bounds, padded, strict=True)), ("+Inf", float(total))]
 
 
-def _le(bound: float) -> str:
-    return str(float(bound))
+def _seconds_between(session: Session, start: Any, end: Any) -> Any:
+    """Return an SQL expression for the seconds from `start` to `end` (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start)
+    # julianday() counts days as a float: round to milliseconds so 15 s is 15, not 14.999999.
+    return func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3)
 
 
 class FiguresCollector(Collector):
@@ -168,7 +180,8 @@ class FiguresCollector(Collector):
 
         yield HistogramMetricFamily(
             "fluxx_time_to_person_seconds", "Seconds from the call's start to a person on the line.",
-            buckets=histogram_buckets(f.time_to_person, TIME_TO_PERSON_BUCKETS), sum_value=sum(f.time_to_person),
+            buckets=histogram_buckets(f.time_to_person_buckets, f.time_to_person_count, TIME_TO_PERSON_BUCKETS),
+            sum_value=f.time_to_person_sum,
         )
 
         waiting = GaugeMetricFamily("fluxx_callers_waiting", "Callers on the line waiting for a person, by dial stage.",

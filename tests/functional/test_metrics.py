@@ -175,3 +175,23 @@ def test_offers_sent_accepted_expired(client: Any, session: Any, clock: Any, set
     assert m[("fluxx_offers_total", (("status", "accepted"),))] == 1
     assert m[("fluxx_offers_total", (("status", "expired"),))] == 1
     assert m[("fluxx_cases", (("status", "dispatching"),))] == 1
+
+
+def test_time_to_a_person_is_bucketed_in_the_database(client: Any, session: Any, clock: Any) -> None:
+    from tests.factories import make_case
+
+    now = clock.now()
+    for i, seconds in enumerate((10, 45, 700)):
+        case = make_case(session, now=now, call_sid=f"CA{i:032d}")
+        case.connected_at, case.call_ended_at = now + timedelta(seconds=seconds), now + timedelta(minutes=20)
+    session.flush()
+
+    m = scrape(client)
+
+    bucket = "fluxx_time_to_person_seconds_bucket"
+    assert m[(bucket, (("le", "10.0"),))] == 1  # a bound is inclusive
+    assert m[(bucket, (("le", "45.0"),))] == 2
+    assert m[(bucket, (("le", "600.0"),))] == 2
+    assert m[(bucket, (("le", "+Inf"),))] == 3
+    assert m[("fluxx_time_to_person_seconds_sum", ())] == 755
+    assert m[("fluxx_calls_total", (("outcome", "person"),))] == 3
