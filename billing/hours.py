@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from billing.tariffs import BillingError, money
 from cases.service import record_event
 from core.clock import BERLIN
+from core.settings import default
 from models import Caregiver, CareSession, Case, Offer, OfferStatus
 
 MISSING_START = "missing_start"
@@ -59,7 +60,8 @@ START_TOLERANCE = timedelta(hours=1)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 #: A second ENDE this soon after the recorded end is a repeat, not a new session.
 REPEAT_WINDOW = timedelta(hours=1)
-DEFAULT_UNIT_MINUTES = 60
+#: BILLING_UNIT_MINUTES' default (core.settings holds it).
+DEFAULT_UNIT_MINUTES: int = default("billing_unit_minutes")
 
 
 class CareOutcome(enum.StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -67,19 +68,17 @@ def make_clock(*, simulator_mode: bool, offset: timedelta | None) -> Clock:
 
 
 _OFFSET_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+#: ASCII digits only, at most six before and after the point (`float()` also takes "1e9", "nan",
+#: "inf" and non-ASCII digits, which would overflow the clock or not be what anyone meant).
+_OFFSET = re.compile(r"([+-]?[0-9]{1,6}(?:\.[0-9]{1,6})?)([dhms])", re.ASCII)
 
 
 def parse_offset(text: str) -> timedelta:
     """Parse an offset such as `30d`, `-2h`, `90m` or `45s` into a timedelta."""
-    value = text.strip().lower()
-    unit = _OFFSET_UNITS.get(value[-1:]) if value else None
-    try:
-        amount = float(value[:-1]) if unit else None
-    except ValueError:
-        amount = None
-    if unit is None or amount is None:
+    match = _OFFSET.fullmatch(text.strip().lower())
+    if match is None:
         raise ValueError(f"SIMULATOR_CLOCK_OFFSET must look like 30d, -2h, 90m or 45s, not {text!r}")
-    return timedelta(**{unit: amount})
+    return timedelta(**{_OFFSET_UNITS[match.group(2)]: float(match.group(1))})
 
 
 def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -1,86 +1,171 @@
-"""Settings, read once from the environment (DESIGN.md, "Interface contract")."""
+"""Settings, read once from the environment (DESIGN.md, "Interface contract").
+
+Each setting is defined once, as a field of `Settings` made by `setting()`: its environment
+variable, how its text is read, its default and, where the README shows the default in words,
+those words. `load_settings` reads the environment from these definitions, the policies of
+dispatch and retention take their defaults from them (`default()`), and
+tests/unit/test_settings.py checks README's configuration table against them. Variables read
+outside this object (the dashboard's key, the prompt folder, ...) are listed in `READ_ELSEWHERE`.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from core.clock import parse_offset
 
 _TRUE = {"1", "true", "yes", "on", "ja"}
+
+#: A whole number in an environment variable: ASCII digits only (`int()` also takes "+5", "1_000" and
+#: non-ASCII digits), at most nine of them, so every value fits the columns and timedeltas it feeds.
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+", re.ASCII)
+_MAX_DIGITS = 9
 
 
 #: The hotline's number in the browser simulator when HOTLINE_NUMBER is not set (a Hannover number no one has).
 SIMULATOR_HOTLINE = "+4951100000000"
 
 
+# --- how a variable's text is read ----------------------------------------------------------------
+# A reader gets the variable's name and its text (stripped, never empty) and returns the value, or
+# raises ValueError naming the variable.
+
+
+def read_text(name: str, value: str) -> str:
+    """Return the text as it is."""
+    return value
+
+
+def read_flag(name: str, value: str) -> bool:
+    """Return True for 1/true/yes/on/ja (any case), False for anything else."""
+    return value.lower() in _TRUE
+
+
+def read_whole_number(name: str, value: str) -> int:
+    """Return a whole number of ASCII digits (a leading minus allowed), or raise ValueError."""
+    if not _WHOLE_NUMBER.fullmatch(value):
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
+    if len(value.lstrip("-")) > _MAX_DIGITS:
+        raise ValueError(f"{name} must be a whole number of at most {_MAX_DIGITS} digits, not {value!r}")
+    return int(value)
+
+
+def read_offset(name: str, value: str) -> timedelta:
+    """Return a clock offset such as `30d` or `-2h` (core.clock.parse_offset)."""
+    return parse_offset(value)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """The environment variable behind a field of `Settings`, and how it is read."""
+
+    name: str
+    read: Callable[[str, str], Any] = read_text
+    #: The default as README's configuration table shows it, when not the field's default in backticks.
+    shown_default: str | None = None
+    #: A rule the value must keep, with the message when it does not.
+    check: tuple[Callable[[Any], bool], str] | None = None
+    #: The value when the variable is unset and the field has no default, from the instance folder.
+    fallback: Callable[[Path], Any] | None = None
+
+
+@dataclass(frozen=True)
+class ReadElsewhere:
+    """An environment variable read outside `Settings` (in `read_in`, a path in the repository)."""
+
+    name: str
+    read_in: str
+    shown_default: str
+
+
+def setting(name: str, default: Any = MISSING, *, read: Callable[[str, str], Any] = read_text,
+            shown_default: str | None = None, check: tuple[Callable[[Any], bool], str] | None = None,
+            fallback: Callable[[Path], Any] | None = None, secret: bool = False) -> Any:
+    """Return a `Settings` field read from the environment variable `name` (the one definition)."""
+    variable = Variable(name, read, shown_default, check, fallback)
+    if default is MISSING:
+        return field(repr=not secret, metadata={"variable": variable})
+    return field(default=default, repr=not secret, metadata={"variable": variable})
+
+
+def _sqlite_in(instance: Path) -> str:
+    return f"sqlite:///{instance / 'fluxx.sqlite3'}"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from its environment, with the documented defaults."""
 
-    database_url: str
-    twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = None
+    database_url: str = setting("DATABASE_URL", fallback=_sqlite_in,
+                                shown_default="SQLite file `instance/fluxx.sqlite3`")
+    twilio_account_sid: str | None = setting("TWILIO_ACCOUNT_SID", None)
+    twilio_auth_token: str | None = setting("TWILIO_AUTH_TOKEN", None)
     #: A second accepted signing token while the auth token is being rotated.
-    twilio_auth_token_secondary: str | None = None
-    twilio_api_base: str | None = None
-    hotline_number: str | None = None
-    public_base_url: str | None = None
-    fallback_number: str | None = None
-    service_hours: str = "mon-sat 00:00-24:00"
-    service_on_holidays: bool = False
+    twilio_auth_token_secondary: str | None = setting("TWILIO_AUTH_TOKEN_SECONDARY", None)
+    twilio_api_base: str | None = setting("TWILIO_API_BASE", None, shown_default="Twilio's")
+    hotline_number: str | None = setting("HOTLINE_NUMBER", None)
+    public_base_url: str | None = setting("PUBLIC_BASE_URL", None, shown_default="the request's")
+    fallback_number: str | None = setting("FALLBACK_NUMBER", None)
+    service_hours: str = setting("SERVICE_HOURS", "mon-sat 00:00-24:00")
+    service_on_holidays: bool = setting("SERVICE_ON_HOLIDAYS", False, read=read_flag)
     #: Seconds each dial stage rings before the next one is tried.
-    ring_timeout_seconds: int = 20
+    ring_timeout_seconds: int = setting("RING_TIMEOUT_SECONDS", 20, read=read_whole_number)
     #: Seconds the voice menu waits for a key before it asks again.
-    gather_timeout_seconds: int = 6
+    gather_timeout_seconds: int = setting("GATHER_TIMEOUT_SECONDS", 6, read=read_whole_number)
     #: Longest voicemail, in seconds.
-    voicemail_max_seconds: int = 120
-    voice_de: str = "Polly.Vicki"
-    voice_en: str = "Polly.Amy"
-    language_en: str = "en-GB"
+    voicemail_max_seconds: int = setting("VOICEMAIL_MAX_SECONDS", 120, read=read_whole_number)
+    voice_de: str = setting("VOICE_DE", "Polly.Vicki")
+    voice_en: str = setting("VOICE_EN", "Polly.Amy")
+    language_en: str = setting("LANGUAGE_EN", "en-GB")
     #: Base URL recorded prompts are played from (relative audio names are joined to it).
-    audio_base_url: str | None = None
+    audio_base_url: str | None = setting("AUDIO_BASE_URL", None, shown_default="`PUBLIC_BASE_URL/static/audio/`")
     #: Retention (PRIVACY.md): voicemails deleted after this many days (also at Twilio).
-    voicemail_retention_days: int = 30
+    voicemail_retention_days: int = setting("VOICEMAIL_RETENTION_DAYS", 30, read=read_whole_number)
     #: Cases anonymised this many months after they were closed or cancelled.
-    case_retention_months: int = 12
+    case_retention_months: int = setting("CASE_RETENTION_MONTHS", 12, read=read_whole_number)
     #: Police-certificate data deleted this many months after a caregiver left.
-    certificate_retention_months: int = 3
+    certificate_retention_months: int = setting("CERTIFICATE_RETENTION_MONTHS", 3, read=read_whole_number)
     #: SMS_RETENTION_DAYS: text and sender of a received SMS are blanked this many days after it came in.
-    sms_retention_days: int = 30
+    sms_retention_days: int = setting("SMS_RETENTION_DAYS", 30, read=read_whole_number)
     #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0 = none, trust nothing).
-    trusted_proxy_hops: int = 0
+    trusted_proxy_hops: int = setting("TRUSTED_PROXY_HOPS", 0, read=read_whole_number)
     #: METRICS_TOKEN: the bearer token the Prometheus scraper sends to GET /metrics (unset: /metrics is 404).
-    metrics_token: str | None = field(default=None, repr=False)
-    #: The token webhooks are signed with in simulator mode (generated per instance folder).
+    metrics_token: str | None = setting("METRICS_TOKEN", None, secret=True)
+    #: The token webhooks are signed with in simulator mode (generated per instance folder, no variable).
     simulator_auth_token: str | None = field(default=None, repr=False)
     #: DISPATCH_WAVE_SIZE: how many caregivers each wave of SMS offers goes to (the best-ranked first).
-    dispatch_wave_size: int = 3
+    dispatch_wave_size: int = setting("DISPATCH_WAVE_SIZE", 3, read=read_whole_number)
     #: DISPATCH_WAIT_NOW_MINUTES: minutes to wait for a yes before the next wave, urgency "now".
-    dispatch_wait_now_minutes: int = 5
+    dispatch_wait_now_minutes: int = setting("DISPATCH_WAIT_NOW_MINUTES", 5, read=read_whole_number)
     #: DISPATCH_WAIT_TODAY_MINUTES: the same for urgency "today" (also used when the urgency is unknown).
-    dispatch_wait_today_minutes: int = 15
+    dispatch_wait_today_minutes: int = setting("DISPATCH_WAIT_TODAY_MINUTES", 15, read=read_whole_number)
     #: DISPATCH_WAIT_TOMORROW_MINUTES: the same for urgency "tomorrow".
-    dispatch_wait_tomorrow_minutes: int = 60
+    dispatch_wait_tomorrow_minutes: int = setting("DISPATCH_WAIT_TOMORROW_MINUTES", 60, read=read_whole_number)
     #: DISPATCH_WAIT_LATER_MINUTES: the same for urgency "later".
-    dispatch_wait_later_minutes: int = 120
+    dispatch_wait_later_minutes: int = setting("DISPATCH_WAIT_LATER_MINUTES", 120, read=read_whole_number)
     #: DISPATCH_DEADLINE_NOW_MINUTES: minutes after the start of a dispatch for urgency "now" at which the
     #: coordinators on duty are told by SMS that the case is still unfilled (the waves go on).
-    dispatch_deadline_now_minutes: int = 60
+    dispatch_deadline_now_minutes: int = setting("DISPATCH_DEADLINE_NOW_MINUTES", 60, read=read_whole_number)
     #: DISPATCH_DEADLINE_TODAY_MINUTES: the same for urgency "today" (also used when the urgency is unknown).
-    dispatch_deadline_today_minutes: int = 180
+    dispatch_deadline_today_minutes: int = setting("DISPATCH_DEADLINE_TODAY_MINUTES", 180, read=read_whole_number)
     #: DISPATCH_DEADLINE_TOMORROW_MINUTES: the same for urgency "tomorrow".
-    dispatch_deadline_tomorrow_minutes: int = 720
+    dispatch_deadline_tomorrow_minutes: int = setting("DISPATCH_DEADLINE_TOMORROW_MINUTES", 720,
+                                                      read=read_whole_number)
     #: DISPATCH_DEADLINE_LATER_MINUTES: the same for urgency "later".
-    dispatch_deadline_later_minutes: int = 1440
+    dispatch_deadline_later_minutes: int = setting("DISPATCH_DEADLINE_LATER_MINUTES", 1440, read=read_whole_number)
     #: BILLING_UNIT_MINUTES: care is billed per started unit of this many minutes (60: per started hour).
-    billing_unit_minutes: int = 60
+    billing_unit_minutes: int = setting(
+        "BILLING_UNIT_MINUTES", 60, read=read_whole_number,
+        check=(lambda minutes: minutes > 0, "BILLING_UNIT_MINUTES must be a positive number of minutes"))
     #: SIMULATOR_CLOCK_OFFSET (`30d`, `-2h`): the app's clock runs this far ahead; honoured only in simulator mode.
-    simulator_clock_offset: timedelta | None = None
+    simulator_clock_offset: timedelta | None = setting("SIMULATOR_CLOCK_OFFSET", None, read=read_offset)
 
     @property
     def simulator_mode(self) -> bool:
@@ -106,63 +191,57 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+
+#: Variables of the configuration table read outside `Settings`, with the file that reads each.
+READ_ELSEWHERE = (
+    ReadElsewhere("SECRET_KEY", "dashboard/__init__.py", "generated once in `instance/secret_key`"),
+    ReadElsewhere("PROMETHEUS_MULTIPROC_DIR", "webhooks/metrics.py", "— (process-local timings)"),
+    ReadElsewhere("BACKUP_KEEP_DAYS", "deploy/fluxx-backup.sh", "`14`"),
+    ReadElsewhere("PROMPTS_DIR", "ivr/prompts.py", "—"),
+)
+
+
+def variables() -> list[tuple[Field[Any], Variable]]:
+    """Return each `Settings` field read from the environment with its variable, in field order."""
+    return [(f, f.metadata["variable"]) for f in fields(Settings) if "variable" in f.metadata]
+
+
+def default(name: str) -> Any:
+    """Return the default of the setting `name` (a `Settings` field name): the one definition of it."""
+    for f in fields(Settings):
+        if f.name == name and f.default is not MISSING:
+            return f.default
+    raise KeyError(f"no setting {name!r} with a default")
+
+
+def shown_default(f: Field[Any], variable: Variable) -> str:
+    """Return the default as README's configuration table shows it."""
+    if variable.shown_default is not None:
+        return variable.shown_default
+    if f.default is None:
+        return "—"
+    if isinstance(f.default, bool):
+        return f"`{str(f.default).lower()}`"
+    return f"`{f.default}`"
+
+
 def load_settings(environ: Mapping[str, str] | None = None, *, instance_path: str | Path) -> Settings:
     """Read the settings from the environment; create the instance folder and its local token."""
     env = os.environ if environ is None else environ
     instance = Path(instance_path)
     instance.mkdir(parents=True, exist_ok=True)
 
-    def get(name: str) -> str | None:
-        value = env.get(name, "").strip()
-        return value or None
-
-    def get_int(name: str, default: int) -> int:
-        value = get(name)
-        if value is None:
-            return default
-        try:
-            return int(value)
-        except ValueError as exc:
-            raise ValueError(f"{name} must be a whole number, not {value!r}") from exc
-
-    settings = Settings(
-        database_url=get("DATABASE_URL") or f"sqlite:///{instance / 'fluxx.sqlite3'}",
-        twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
-        twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
-        twilio_auth_token_secondary=get("TWILIO_AUTH_TOKEN_SECONDARY"),
-        twilio_api_base=get("TWILIO_API_BASE"),
-        hotline_number=get("HOTLINE_NUMBER"),
-        public_base_url=get("PUBLIC_BASE_URL"),
-        fallback_number=get("FALLBACK_NUMBER"),
-        service_hours=get("SERVICE_HOURS") or "mon-sat 00:00-24:00",
-        service_on_holidays=(get("SERVICE_ON_HOLIDAYS") or "false").lower() in _TRUE,
-        ring_timeout_seconds=get_int("RING_TIMEOUT_SECONDS", 20),
-        gather_timeout_seconds=get_int("GATHER_TIMEOUT_SECONDS", 6),
-        voicemail_max_seconds=get_int("VOICEMAIL_MAX_SECONDS", 120),
-        voice_de=get("VOICE_DE") or "Polly.Vicki",
-        voice_en=get("VOICE_EN") or "Polly.Amy",
-        language_en=get("LANGUAGE_EN") or "en-GB",
-        audio_base_url=get("AUDIO_BASE_URL"),
-        trusted_proxy_hops=get_int("TRUSTED_PROXY_HOPS", 0),
-        metrics_token=get("METRICS_TOKEN"),
-        voicemail_retention_days=get_int("VOICEMAIL_RETENTION_DAYS", 30),
-        case_retention_months=get_int("CASE_RETENTION_MONTHS", 12),
-        certificate_retention_months=get_int("CERTIFICATE_RETENTION_MONTHS", 3),
-        sms_retention_days=get_int("SMS_RETENTION_DAYS", 30),
-        dispatch_wave_size=get_int("DISPATCH_WAVE_SIZE", 3),
-        dispatch_wait_now_minutes=get_int("DISPATCH_WAIT_NOW_MINUTES", 5),
-        dispatch_wait_today_minutes=get_int("DISPATCH_WAIT_TODAY_MINUTES", 15),
-        dispatch_wait_tomorrow_minutes=get_int("DISPATCH_WAIT_TOMORROW_MINUTES", 60),
-        dispatch_wait_later_minutes=get_int("DISPATCH_WAIT_LATER_MINUTES", 120),
-        dispatch_deadline_now_minutes=get_int("DISPATCH_DEADLINE_NOW_MINUTES", 60),
-        dispatch_deadline_today_minutes=get_int("DISPATCH_DEADLINE_TODAY_MINUTES", 180),
-        dispatch_deadline_tomorrow_minutes=get_int("DISPATCH_DEADLINE_TOMORROW_MINUTES", 720),
-        dispatch_deadline_later_minutes=get_int("DISPATCH_DEADLINE_LATER_MINUTES", 1440),
-        billing_unit_minutes=get_int("BILLING_UNIT_MINUTES", 60),
-        simulator_clock_offset=parse_offset(offset) if (offset := get("SIMULATOR_CLOCK_OFFSET")) else None,
-    )
-    if settings.billing_unit_minutes <= 0:
-        raise ValueError("BILLING_UNIT_MINUTES must be a positive number of minutes")
+    values: dict[str, Any] = {}
+    for f, variable in variables():
+        text = env.get(variable.name, "").strip()
+        if text:
+            values[f.name] = variable.read(variable.name, text)
+        elif variable.fallback is not None:
+            values[f.name] = variable.fallback(instance)
+    settings = Settings(**values)
+    for f, variable in variables():
+        if variable.check is not None and not variable.check[0](getattr(settings, f.name)):
+            raise ValueError(variable.check[1])
     if settings.simulator_mode:
         settings = replace(settings, simulator_auth_token=_local_token(instance))
     return settings

@@ -12,6 +12,7 @@ from accounts import create_user
 from billing import load_demo_billing
 from caregivers.demo import load_demo_caregivers
 from core.errors import HotlineError
+from core.settings import default
 from demo.history import load_demo_history
 from models import (
     BillingRun,
@@ -83,8 +84,8 @@ def load_demo(
     lead_password: str,
     simulator_mode: bool,
     history: bool = False,
-    retention_months: int = 12,
-    unit_minutes: int = 60,
+    retention_months: int = default("case_retention_months"),
+    unit_minutes: int = default("billing_unit_minutes"),
 ) -> DemoLoad:
     """Load or renew the demo (roster through today + 14 days, history up to yesterday); refuse a real database."""
     if not simulator_mode:

@@ -30,6 +30,7 @@ from billing.membership import FLAG_NON_MEMBER
 from billing.run import get_billing_run, run_billing
 from cases.references import ALPHABET, LENGTH
 from core.clock import BERLIN
+from core.settings import default
 from gdpr.erasure import anonymise_case
 from gdpr.retention import months_before
 from geo import lookup_postcode
@@ -254,7 +255,7 @@ def _plan_case(rng: random.Random, day: date, world: HistoryWorld, strike: bool)
 
 
 def load_demo_history(session: Session, *, now: datetime, retention_months: int, seed: int = SEED,
-                      unit_minutes: int = 60) -> dict[str, int]:
+                      unit_minutes: int = default("billing_unit_minutes")) -> dict[str, int]:
     """Add the demo history up to yesterday (only the days not loaded yet), bill and anonymise it; return counts."""
     today = now.astimezone(BERLIN).date()
     strike_monday = today - timedelta(weeks=STRIKE_WEEKS_AGO, days=today.weekday())

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
 
-from core.settings import Settings
+from core.settings import Settings, default
 
 log = logging.getLogger(__name__)
 
@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 URGENCIES = ("now", "today", "tomorrow", "later")
 DEFAULT_URGENCY = "today"
 
-_DEFAULT_WAIT = {"now": 5, "today": 15, "tomorrow": 60, "later": 120}
-_DEFAULT_DEADLINE = {"now": 60, "today": 180, "tomorrow": 720, "later": 1440}
+#: The settings behind the waits and deadlines, per urgency (DISPATCH_WAIT_NOW_MINUTES, ...).
+_WAIT_SETTINGS = {u: f"dispatch_wait_{u}_minutes" for u in URGENCIES}
+_DEADLINE_SETTINGS = {u: f"dispatch_deadline_{u}_minutes" for u in URGENCIES}
 
 
 def _minutes(table: Mapping[str, int]) -> Mapping[str, timedelta]:
@@ -28,29 +29,21 @@ def _minutes(table: Mapping[str, int]) -> Mapping[str, timedelta]:
 class DispatchPolicy:
     """The knobs of a dispatch, read once from the settings (DISPATCH_* variables)."""
 
-    wave_size: int = 3
+    wave_size: int = default("dispatch_wave_size")
     #: How long a wave waits for a yes before the next wave goes out, per urgency.
-    wave_wait: Mapping[str, timedelta] = field(default_factory=lambda: _minutes(_DEFAULT_WAIT))
+    wave_wait: Mapping[str, timedelta] = field(
+        default_factory=lambda: _minutes({u: default(name) for u, name in _WAIT_SETTINGS.items()}))
     #: How long after the start the coordinators hear that the case is still unfilled, per urgency.
-    deadline: Mapping[str, timedelta] = field(default_factory=lambda: _minutes(_DEFAULT_DEADLINE))
+    deadline: Mapping[str, timedelta] = field(
+        default_factory=lambda: _minutes({u: default(name) for u, name in _DEADLINE_SETTINGS.items()}))
     #: The hotline's number: the sender of the SMS this policy queues (None: the worker's default).
     hotline_number: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DispatchPolicy:
         """Return the policy the settings describe; nonsensical values fall back to at least 1."""
-        wait = {
-            "now": settings.dispatch_wait_now_minutes,
-            "today": settings.dispatch_wait_today_minutes,
-            "tomorrow": settings.dispatch_wait_tomorrow_minutes,
-            "later": settings.dispatch_wait_later_minutes,
-        }
-        deadline = {
-            "now": settings.dispatch_deadline_now_minutes,
-            "today": settings.dispatch_deadline_today_minutes,
-            "tomorrow": settings.dispatch_deadline_tomorrow_minutes,
-            "later": settings.dispatch_deadline_later_minutes,
-        }
+        wait: dict[str, int] = {u: getattr(settings, name) for u, name in _WAIT_SETTINGS.items()}
+        deadline: dict[str, int] = {u: getattr(settings, name) for u, name in _DEADLINE_SETTINGS.items()}
         if settings.dispatch_wave_size < 1 or min(wait.values()) < 1 or min(deadline.values()) < 1:
             log.error("DISPATCH_* settings must be at least 1; smaller values are read as 1")
         return cls(

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases.service import record_event
+from core.settings import default
 from gdpr.erasure import anonymise_case
 from models import Caregiver, Case, CaseStatus, InboundMessage
 
@@ -27,10 +28,10 @@ from models import Caregiver, Case, CaseStatus, InboundMessage
 class RetentionPolicy:
     """The retention periods (settings VOICEMAIL_RETENTION_DAYS, CASE_RETENTION_MONTHS, …)."""
 
-    voicemail_days: int = 30
-    case_months: int = 12
-    certificate_months: int = 3
-    sms_days: int = 30
+    voicemail_days: int = default("voicemail_retention_days")
+    case_months: int = default("case_retention_months")
+    certificate_months: int = default("certificate_retention_months")
+    sms_days: int = default("sms_retention_days")
 
     @classmethod
     def from_settings(cls, settings: object) -> RetentionPolicy:
