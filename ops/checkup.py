@@ -51,7 +51,7 @@ def run_checkup(
         except Exception as exc:  # the doctor reports, never crashes
             results += [doctor.not_checked(key, reason=f"{type(exc).__name__}") for key in DATABASE_CHECKS]
     results += _twilio_checks(settings)
-    results.append(doctor.check_fallback_number(settings.fallback_number))
+    results.append(doctor.check_fallback_number(fallback_number=settings.fallback_number))
     production = bool(settings.public_base_url and settings.public_base_url.startswith("https://")) or (
         (database.url or "").startswith("postgresql")
     )
@@ -97,7 +97,7 @@ def _database_facts(session: Session, *, settings: Settings, now: datetime, lock
     results.append(doctor.check_roster(gaps=gaps, days=GAP_HORIZON.days))
 
     leads = session.scalar(select(func.count(User.id)).where(User.role == Role.LEAD, User.active.is_(True)))
-    results.append(doctor.check_leads(int(leads or 0)))
+    results.append(doctor.check_leads(active_leads=int(leads or 0)))
 
     today = now.astimezone(BERLIN).date()
     members = list(session.scalars(

@@ -189,7 +189,7 @@ def check_roster(*, gaps: Sequence[tuple[datetime, datetime]], days: int) -> Che
                        "Add shifts in the dashboard (Roster); until then FALLBACK_NUMBER rings.")
 
 
-def check_fallback_number(fallback_number: str | None) -> CheckResult:
+def check_fallback_number(*, fallback_number: str | None) -> CheckResult:
     """Judge FALLBACK_NUMBER: the line rung when nobody else can be."""
     if not fallback_number:
         return CheckResult("fallback_number", Status.ERROR,
@@ -201,7 +201,7 @@ def check_fallback_number(fallback_number: str | None) -> CheckResult:
               f"FALLBACK_NUMBER set (…{fallback_number[-4:]}).")
 
 
-def check_leads(active_leads: int) -> CheckResult:
+def check_leads(*, active_leads: int) -> CheckResult:
     """Judge the dashboard users: at least one active lead must exist."""
     if active_leads == 0:
         return CheckResult("leads", Status.ERROR, "Keine aktive Leitung im Dashboard.",

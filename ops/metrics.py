@@ -116,11 +116,14 @@ def read_figures(session: Session, *, now: datetime, lock_key: int) -> Figures:
     for status, count in session.execute(select(Case.status, func.count(Case.id)).where(real).group_by(Case.status)):
         figures.cases[CaseStatus(status).value] = int(count)
 
-    offers = dict(session.execute(select(Offer.status, func.count(Offer.id)).group_by(Offer.status)).all())
+    offers: dict[str, int] = {
+        OfferStatus(status).value: int(count)
+        for status, count in session.execute(select(Offer.status, func.count(Offer.id)).group_by(Offer.status))
+    }
     figures.offers = {
         "sent": int(sum(offers.values())),
-        "accepted": int(offers.get(OfferStatus.ACCEPTED, 0)),
-        "expired": int(offers.get(OfferStatus.EXPIRED, 0)),
+        "accepted": offers.get(OfferStatus.ACCEPTED.value, 0),
+        "expired": offers.get(OfferStatus.EXPIRED.value, 0),
     }
 
     sms = OutboxMessage.channel == "sms"
