@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases.service import record_event
-from core.settings import default
+from core.settings import Settings, default
 from gdpr.erasure import anonymise_case
 from models import Caregiver, Case, CaseStatus, InboundMessage
 
@@ -34,13 +34,13 @@ class RetentionPolicy:
     sms_days: int = default("sms_retention_days")
 
     @classmethod
-    def from_settings(cls, settings: object) -> RetentionPolicy:
-        """Read the periods from the settings (the documented defaults where unset)."""
+    def from_settings(cls, settings: Settings) -> RetentionPolicy:
+        """Read the periods from the settings."""
         return cls(
-            voicemail_days=getattr(settings, "voicemail_retention_days", cls.voicemail_days),
-            case_months=getattr(settings, "case_retention_months", cls.case_months),
-            certificate_months=getattr(settings, "certificate_retention_months", cls.certificate_months),
-            sms_days=getattr(settings, "sms_retention_days", cls.sms_days),
+            voicemail_days=settings.voicemail_retention_days,
+            case_months=settings.case_retention_months,
+            certificate_months=settings.certificate_retention_months,
+            sms_days=settings.sms_retention_days,
         )
 
 

@@ -94,6 +94,12 @@ def test_code_reads_no_environment_variable_without_a_definition() -> None:
     assert not undefined, f"environment variables read without a definition in core.settings: {undefined}"
 
 
+def test_the_deployment_environment_file_sets_only_defined_variables() -> None:
+    lines = (REPO / "deploy" / "fluxx.env.example").read_text(encoding="utf-8").splitlines()
+    names = {line.split("=", 1)[0] for line in lines if line.strip() and not line.startswith("#")}
+    assert names and names <= set(documented_defaults()), names - set(documented_defaults())
+
+
 def test_every_variable_is_defined_once() -> None:
     names = [variable.name for _, variable in variables()] + [other.name for other in READ_ELSEWHERE]
     assert len(names) == len(set(names))
