@@ -32,6 +32,9 @@ def create_app(
     if test_config:
         app.config.update(test_config)
     configure_logging()
+    from core.url_ids import install_id_converter
+
+    install_id_converter(app)  # before any route is added: every <int:...> is then an id 1..2^31-1
 
     settings = settings or load_settings(instance_path=app.instance_path)
     if settings.trusted_proxy_hops > 0:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from billing.tariffs import BillingError, money
 from cases.service import record_event
+from core.inputs import InputError, get_id, normalize_month, parse_month
 from models import Case, Employer
 
 MONTHLY = "monthly"
@@ -26,17 +26,18 @@ def contract_valid_on(employer: Employer, day: date) -> bool:
     return employer.starts_on <= day and (employer.ends_on is None or employer.ends_on >= day)
 
 
+def billing_month(month: str) -> str:
+    """Return a month as exactly "YYYY-MM" (ASCII digits): the one form runs are stored and compared in."""
+    try:
+        return normalize_month(month)
+    except InputError as exc:
+        raise BillingError(str(exc), english=exc.english) from None
+
+
 def month_bounds(month: str) -> tuple[date, date]:
     """Return the first and last day of a month given as "YYYY-MM"."""
-    try:
-        year_text, month_text = month.split("-")
-        year, number = int(year_text), int(month_text)
-        if len(year_text) != 4 or len(month_text) != 2 or not 1 <= number <= 12:
-            raise ValueError
-    except ValueError:
-        raise BillingError(f"Monat {month!r} bitte als JJJJ-MM angeben, z. B. 2026-11.",
-                           english=f"Please give the month {month!r} as YYYY-MM, e.g. 2026-11.") from None
-    return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
+    parsed = parse_month(billing_month(month))
+    return parsed.first_day, parsed.last_day
 
 
 def monthly_fee(employer: Employer, *, month: str) -> tuple[Decimal, bool]:
@@ -87,7 +88,7 @@ def get_employer_by_contract(session: Session, contract_number: str) -> Employer
 
 def require_employer(session: Session, employer_id: int) -> Employer:
     """Return an employer by id or raise EmployerNotFound."""
-    employer = session.get(Employer, employer_id)
+    employer = session.get(Employer, employer_id) if get_id(employer_id) is not None else None
     if employer is None:
         raise EmployerNotFound(f"employer {employer_id} does not exist")
     return employer

@@ -34,7 +34,13 @@ from decimal import Decimal
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from billing.employers import contract_valid_on, find_employers_in_contract, month_bounds, monthly_fee
+from billing.employers import (
+    billing_month,
+    contract_valid_on,
+    find_employers_in_contract,
+    month_bounds,
+    monthly_fee,
+)
 from billing.hours import (
     DEFAULT_UNIT_MINUTES,
     MISSING_END,
@@ -145,6 +151,7 @@ def run_billing(
     session: Session, *, month: str, now: datetime, unit_minutes: int = DEFAULT_UNIT_MINUTES
 ) -> BillingReport:
     """Bill a month once: invoices, employer statements, flagged sessions; a re-run changes nothing."""
+    month = billing_month(month)  # one spelling: " 2026-11" is November's run, "２０２６-１１" is refused
     first, last = month_bounds(month)
     if now.astimezone(BERLIN).date() <= last:
         raise MonthNotOver(

@@ -31,6 +31,7 @@ from caregivers.importer import (
 from caregivers.queries import CaregiverNotFound, add_unavailability, require_caregiver
 from core.clock import BERLIN
 from core.errors import HotlineError
+from core.inputs import InputError, parse_int
 from core.phones import format_national, is_mobile, normalize_phone
 from dispatch.matching import FIRST_AID_YEARS, POLICE_CERTIFICATE_YEARS, validity_ends
 from geo.postcodes import PostcodeKind, lookup_postcode
@@ -44,8 +45,9 @@ EXPIRY_WARNING = timedelta(days=60)
 RECENT_OFFER_DAYS = 30
 UNAVAILABILITY_REASONS = ("holiday", "sick", "other")
 
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_DISTANCE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,3})?", re.ASCII)
+_GERMAN_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 
 
 class CheckState(enum.StrEnum):
@@ -406,17 +408,17 @@ def _checked(values: Mapping[str, str], name: str) -> bool:
 def _number(raw: str) -> float | None:
     value = raw.strip().replace(" ", "").removesuffix("km").replace(",", ".")
     try:
-        number = float(value)
+        number = float(value) if _DISTANCE.fullmatch(value) else float("nan")
     except ValueError:
         return None
     return number if number == number else None  # NaN is not a radius
 
 
 def _age(raw: str) -> int | None:
-    value = raw.strip()
-    if not value.isdigit() or int(value) > MAX_CHILD_AGE:
+    try:
+        return parse_int(raw, maximum=MAX_CHILD_AGE)
+    except InputError:
         return None
-    return int(value)
 
 
 def _parse_date(raw: str) -> date | None:

@@ -53,10 +53,10 @@ _YES = {"yes", "ja", "j", "y", "1", "true", "wahr", "x"}
 _NO = {"no", "nein", "n", "0", "false", "falsch"}
 _LANGUAGE = re.compile(r"[a-z]{2}")
 _LANGUAGE_SEPARATORS = re.compile(r"[;,/|\s]+")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-_DISTANCE = re.compile(r"\d+(?:[.,]\d+)?")
-_AGE = re.compile(r"\d{1,3}")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_GERMAN_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
+_DISTANCE = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
+_AGE = re.compile(r"[0-9]{1,3}")
 #: Records one refusal reason, in English and German.
 _ErrorSink = Callable[[str, str], None]
 

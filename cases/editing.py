@@ -7,16 +7,18 @@ codes (the dashboard words them in the reader's language), never messages.
 from __future__ import annotations
 
 import enum
+import re
 import secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from cases.service import record_event
+from core.inputs import InputError, local_to_utc, parse_date, parse_time, split_offset
 from models import Case
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -32,6 +34,8 @@ MAX_HOURS = 24.0
 #: A care start may lie a little in the past (care already began) but not far.
 PAST_ALLOWANCE = timedelta(hours=24)
 FUTURE_LIMIT = timedelta(days=60)
+#: Hours as people type them: ASCII digits, a decimal point (float() would take "٣" as well).
+_HOURS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,4})?", re.ASCII)
 
 
 class EditError(enum.StrEnum):
@@ -46,6 +50,7 @@ class EditError(enum.StrEnum):
     DATE_WITHOUT_TIME = "date_without_time"
     TIME_WITHOUT_DATE = "time_without_date"
     TIME_SKIPPED = "time_skipped"
+    TIME_AMBIGUOUS = "time_ambiguous"
     START_TOO_EARLY = "start_too_early"
     START_TOO_LATE = "start_too_late"
     HOURS_INVALID = "hours_invalid"
@@ -181,43 +186,25 @@ def _parse_start(
         return None, EditError.DATE_WITHOUT_TIME
     if not text_date:
         return None, EditError.TIME_WITHOUT_DATE
-    day = _parse_date(text_date)
-    if day is None:
+    clock_text, offset = split_offset(text_time)
+    try:
+        day = parse_date(text_date)
+    except InputError:
         return None, EditError.DATE_INVALID
-    clock = _parse_time(text_time)
-    if clock is None:
+    try:
+        clock = parse_time(clock_text)
+    except InputError:
         return None, EditError.TIME_INVALID
-    local = datetime.combine(day, clock, tzinfo=BERLIN)
-    # A wall time inside the spring-forward gap does not exist; zoneinfo would shift it silently.
-    if local.astimezone(UTC).astimezone(BERLIN).replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None, EditError.TIME_SKIPPED
-    at = local.astimezone(UTC)
+    try:
+        # One rule for the clock changes: a skipped time is refused, a doubled one needs "MESZ"/"MEZ".
+        at = local_to_utc(day, clock, BERLIN, offset=offset)
+    except InputError as exc:
+        return None, EditError.TIME_AMBIGUOUS if exc.key == "time.ambiguous" else EditError.TIME_SKIPPED
     if at < now - PAST_ALLOWANCE:
         return None, EditError.START_TOO_EARLY
     if at > now + FUTURE_LIMIT:
         return None, EditError.START_TOO_LATE
     return at, None
-
-
-def _parse_date(text: str) -> date | None:
-    """Parse YYYY-MM-DD (the date input) or DD.MM.YYYY (typed by hand)."""
-    try:
-        if "." in text:
-            day, month, year = (int(p) for p in text.split("."))
-            return date(year, month, day)
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def _parse_time(text: str) -> time | None:
-    """Parse HH:MM (also H.MM)."""
-    text = text.replace(".", ":")
-    try:
-        hours, minutes = (int(p) for p in text.split(":")[:2])
-        return time(hours, minutes)
-    except ValueError:
-        return None
 
 
 def _parse_hours(raw: str | None) -> tuple[float | None, EditError | None]:
@@ -226,7 +213,7 @@ def _parse_hours(raw: str | None) -> tuple[float | None, EditError | None]:
     if not text:
         return None, None
     try:
-        hours = float(text)
+        hours = float(text) if _HOURS.fullmatch(text) else float("nan")
     except ValueError:
         return None, EditError.HOURS_INVALID
     if hours != hours or hours in (float("inf"), float("-inf")):

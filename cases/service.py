@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from cases.references import new_reference, normalize_reference
 from core.database import insert_ignore
 from core.errors import HotlineError
+from core.inputs import get_id
 from models import CallerType, CareType, Case, CaseEvent, CaseStatus, Reason, Urgency
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -46,7 +47,7 @@ def get_case_by_reference(session: Session, reference: str) -> Case | None:
 
 def require_case(session: Session, case_id: int) -> Case:
     """Return a case by id or raise CaseNotFound."""
-    case = session.get(Case, case_id)
+    case = session.get(Case, case_id) if get_id(case_id) is not None else None
     if case is None:
         raise CaseNotFound(f"case {case_id} does not exist")
     return case

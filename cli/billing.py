@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from billing.employers import month_bounds
+from billing.employers import billing_month
 from billing.exports import accounting_csv, euro_de, invoice_csv_for, statement_csv
 from billing.invoice_pdf import invoice_pdf, unicode_font_available
 from billing.run import find_invoices, find_statements, run_billing
 from billing.tariffs import BillingError
+from cli.params import MONTH
 from core.clock import BERLIN
 from core.container import current_services
 from models import Employer
@@ -32,14 +33,14 @@ def _previous_month() -> str:
 def _check_month(month: str | None) -> str:
     month = month or _previous_month()
     try:
-        month_bounds(month)
+        month = billing_month(month)
     except BillingError as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from exc
     return month
 
 
 @group.command("run")
-@click.option("--month", help="Monat JJJJ-MM (Standard: der Vormonat) / month to bill.")
+@click.option("--month", type=MONTH, help="Monat JJJJ-MM (Standard: der Vormonat) / month to bill.")
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -97,7 +98,7 @@ def run_command(month: str | None, output_dir: Path | None) -> None:
 
 
 @group.command("export")
-@click.option("--month", help="Monat JJJJ-MM (Standard: der Vormonat) / month to export.")
+@click.option("--month", type=MONTH, help="Monat JJJJ-MM (Standard: der Vormonat) / month to export.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Datei statt Standardausgabe.")
 def export_command(month: str | None, output: Path | None) -> None:
     """Print (or write) the accounting export of a billed month: `;`-separated, UTF-8 with BOM."""

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from cases.service import case_to_json, find_cases
+from cli.params import BoundedInt
 from core.container import current_services
 from core.phones import format_national
 
@@ -31,7 +32,7 @@ def group() -> None:
 
 @group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (fields as in DESIGN.md).")
-@click.option("--limit", type=int, default=None, help="Show at most this many cases.")
+@click.option("--limit", type=BoundedInt(1, 100_000), default=None, help="Show at most this many cases.")
 def list_command(as_json: bool, limit: int | None) -> None:
     """List cases, newest first."""
     with current_services().database.unit_of_work() as session:
@@ -63,6 +64,7 @@ def dispatch_command(case_ref: str) -> None:
     from sqlalchemy import select
 
     from cases.service import get_case_by_reference
+    from core.inputs import get_id
     from core.logs import mask_phone
     from dispatch.matching import NoPostcode
     from dispatch.offers import DispatchError, start_dispatch
@@ -73,7 +75,8 @@ def dispatch_command(case_ref: str) -> None:
     now = services.clock.now()
     try:
         with services.database.unit_of_work() as session:
-            case = session.get(Case, int(case_ref)) if case_ref.isdigit() else None
+            case_id = get_id(case_ref)
+            case = session.get(Case, case_id) if case_id is not None else None
             case = case or get_case_by_reference(session, case_ref)
             if case is None:
                 raise click.ClickException(f"Fall {case_ref} nicht gefunden. (No such case.)")

@@ -9,6 +9,7 @@ import click
 import phonenumbers
 from flask.cli import AppGroup
 
+from cli.params import DATE
 from core.clock import BERLIN
 from core.container import current_services
 from roster import RosterImportError, find_shifts_between, import_roster
@@ -41,12 +42,12 @@ def import_command(file: Path) -> None:
 
 
 @group.command("show")
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+@click.option("--date", "day", type=DATE, default=None,
               help="Day to show, YYYY-MM-DD (default: today in Berlin).")
-def show_command(day: datetime | None) -> None:
+def show_command(day: date | None) -> None:
     """Print the shifts of one day in Berlin time."""
     services = current_services()
-    local_day = day.date() if day else services.clock.now().astimezone(BERLIN).date()
+    local_day = day if day else services.clock.now().astimezone(BERLIN).date()
     start = _midnight(local_day)
     end = _midnight(local_day + timedelta(days=1))
     with services.database.unit_of_work() as session:

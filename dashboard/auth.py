@@ -16,6 +16,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from accounts import LoginThrottled, authenticate, end_sessions, get_user
 from core.clock import BERLIN
 from core.container import current_services
+from core.inputs import get_id
 from dashboard import LANGUAGES, login_manager
 from dashboard.safety import safe_next
 
@@ -51,10 +52,11 @@ class SignedIn:
 @login_manager.user_loader
 def load_user(user_id: str) -> SignedIn | None:
     """Load the signed-in user for a request; a session from before her sign-out or new password is over."""
-    if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 18):
+    number = get_id(user_id)
+    if number is None:
         return None
     with current_services().database.unit_of_work() as s:
-        user = get_user(s, int(user_id))
+        user = get_user(s, number)
         if user is None or not user.active or session.get(EPOCH_KEY) != user.session_epoch:
             return None
         return SignedIn(user.id, user.username, user.name, user.role.value, user.language, user.phone)

@@ -8,7 +8,7 @@ and months only, never names or numbers of people.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -26,7 +26,7 @@ from billing.admin import (
     set_case_tariff,
     unlink_case_employer,
 )
-from billing.employers import contract_valid_on, link_case_to_employer, month_bounds
+from billing.employers import billing_month, contract_valid_on, link_case_to_employer, month_bounds
 from billing.exports import accounting_csv, euro_de, invoice_csv_for, statement_csv
 from billing.families import find_family_phones
 from billing.hours import PLAUSIBILITY_FLAGS, billable_minutes, elapsed_minutes, enter_care_times
@@ -36,6 +36,8 @@ from billing.tariffs import BillingError, find_tariffs, tariff_code_for, tariff_
 from cases.service import CaseNotFound, require_case
 from core.clock import BERLIN
 from core.container import current_services
+from core.inputs import InputError, get_id
+from core.inputs import parse_local as local_time_to_utc
 from core.phones import format_national
 from dashboard import error_text
 from dashboard.auth import lead_required
@@ -110,20 +112,9 @@ def parse_local(raw_date: str | None, raw_time: str | None) -> tuple[datetime | 
     if not text_date or not text_time:
         return None, _("Bitte Datum und Uhrzeit angeben.")
     try:
-        if "." in text_date:
-            d, m, y = (int(p) for p in text_date.split("."))
-            day = date(y, m, d)
-        else:
-            day = date.fromisoformat(text_date)
-        hours, minutes = (int(p) for p in text_time.replace(".", ":").split(":")[:2])
-        clock = time(hours, minutes)
-    except ValueError:
-        return None, _("Bitte ein gültiges Datum (z. B. 24.11.2026) und eine Uhrzeit (z. B. 14:30) eingeben.")
-    local = datetime.combine(day, clock, tzinfo=BERLIN)
-    utc = local.astimezone(UTC)
-    if utc.astimezone(BERLIN).replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None, _("Diese Uhrzeit gibt es wegen der Zeitumstellung an diesem Tag nicht.")
-    return utc, None
+        return local_time_to_utc(text_date, text_time), None
+    except InputError as exc:  # also a time the clock change skips or makes happen twice
+        return None, error_text(exc)
 
 
 # --- the case page's section ------------------------------------------------------------------------------
@@ -241,7 +232,8 @@ def link_employer(case_id: int) -> Any:
             message = _("Der Fall ist mit keinem Partnerunternehmen mehr verknüpft.")
         else:
             today = now.astimezone(BERLIN).date()
-            employer = s.get(Employer, int(raw)) if raw.isdigit() else None
+            employer_id = get_id(raw)
+            employer = s.get(Employer, employer_id) if employer_id is not None else None
             if employer is None or not contract_valid_on(employer, today):
                 flash(_("Bitte ein Partnerunternehmen mit gültigem Vertrag wählen."), "error")
                 return redirect(url_for("cases.show", case_id=case_id) + "#abrechnung")
@@ -293,7 +285,8 @@ def care_times(case_id: int) -> Any:
             case = _case_or_404(s, case_id)
             care = None
             if raw_id:
-                care = s.get(CareSession, int(raw_id)) if raw_id.isdigit() else None
+                care_id = get_id(raw_id)
+                care = s.get(CareSession, care_id) if care_id is not None else None
                 if care is None or care.case_id != case.id:
                     abort(404)
             elif case.caregiver_id is None:
@@ -344,8 +337,8 @@ def index() -> Any:
     services = current_services()
     now = services.clock.now()
     today = now.astimezone(BERLIN).date()
-    month = request.args.get("month") or _previous_month(today)
     try:
+        month = billing_month(request.args.get("month") or _previous_month(today))
         first, last = month_bounds(month)
     except BillingError:
         flash(_("Bitte den Monat als JJJJ-MM angeben, z. B. 2026-11."), "error")
@@ -385,9 +378,8 @@ def run() -> Any:
     """Bill a finished month once; a second click changes nothing and says so."""
     services = current_services()
     now = services.clock.now()
-    month = (request.form.get("month") or "").strip()
     try:
-        month_bounds(month)
+        month = billing_month(request.form.get("month") or "")
     except BillingError:
         flash(_("Bitte den Monat als JJJJ-MM angeben, z. B. 2026-11."), "error")
         return redirect(url_for("billing.index"))
@@ -489,7 +481,7 @@ def statement_csv_download(statement_id: int) -> Any:
 def accounting_download(month: str) -> Any:
     """Return the city's accounting export of a month (docs/accounting-export.md)."""
     try:
-        month_bounds(month)
+        month = billing_month(month)
     except BillingError:
         abort(404)
     services = current_services()
@@ -524,7 +516,7 @@ def _case_or_404(s: Session, case_id: int) -> Case:
 
 
 def _get_or_404(s: Session, model: type[Any], id_: int) -> Any:
-    row = s.get(model, id_)
+    row = s.get(model, id_) if get_id(id_) is not None else None
     if row is None:
         abort(404)
     return row

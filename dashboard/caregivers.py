@@ -31,6 +31,7 @@ from caregivers.editing import (
 from caregivers.queries import CaregiverNotFound, require_caregiver
 from core.clock import BERLIN
 from core.container import current_services
+from core.inputs import InputError, optional_int
 from core.phones import format_national
 from dashboard import error_text
 from dashboard.auth import lead_required
@@ -47,7 +48,10 @@ def index() -> Any:
     today = today_in_berlin(services.clock.now())
     args = request.args
     age_raw = args.get("age", "").strip()
-    age = int(age_raw) if age_raw.isdigit() and int(age_raw) <= 99 else None
+    try:
+        age = optional_int(age_raw, maximum=99)
+    except InputError:
+        age = None
     if age_raw and age is None:
         flash(_("Das Alter „%(age)s“ ist keine ganze Zahl; der Altersfilter wurde nicht angewendet.", age=age_raw),
               "error")

@@ -38,6 +38,7 @@ from cases.editing import (
 )
 from cases.service import CaseNotFound, require_case
 from core.container import current_services
+from core.inputs import get_id
 from core.phones import format_national
 from dashboard import error_text
 from dispatch.manual import (
@@ -457,6 +458,10 @@ def action_error_message(reason: ManualReason | EditError | str) -> str:
         EditError.DATE_WITHOUT_TIME: _("Bitte zum Datum auch die Uhrzeit angeben."),
         EditError.TIME_WITHOUT_DATE: _("Bitte zur Uhrzeit auch das Datum angeben."),
         EditError.TIME_SKIPPED: _("Diese Uhrzeit gibt es wegen der Zeitumstellung an diesem Tag nicht."),
+        EditError.TIME_AMBIGUOUS: _(
+            "Diese Uhrzeit gibt es an diesem Tag wegen der Zeitumstellung zweimal: bitte „MESZ“ (die erste) "
+            "oder „MEZ“ (die zweite) dazuschreiben, z. B. „02:30 MEZ“."
+        ),
         EditError.START_TOO_EARLY: _("Der Beginn liegt mehr als einen Tag in der Vergangenheit."),
         EditError.START_TOO_LATE: _("Der Beginn liegt mehr als 60 Tage in der Zukunft."),
         EditError.HOURS_INVALID: _("Bitte die Dauer als Zahl in Stunden eingeben, z. B. 3 oder 2,5."),
@@ -650,12 +655,12 @@ def _act(case_id: int, action: str) -> Any:
                 redispatch_case(session, case=case, now=now, by=by, policy=policy)
                 message = _("Neue Vermittlung gestartet; die offenen Anfragen wurden zurückgezogen.")
             elif action == "assign":
-                caregiver_id = request.form.get("caregiver_id", "")
-                if not caregiver_id.isdigit():
+                caregiver_id = get_id(request.form.get("caregiver_id", ""))
+                if caregiver_id is None:
                     flash(_("Bitte wählen Sie eine Betreuungskraft aus."), "error")
                     return redirect(url_for("cases.show", case_id=case_id) + "#zuweisen")
                 result = assign_by_hand(
-                    session, case=case, caregiver_id=int(caregiver_id), now=now, by=by, policy=policy
+                    session, case=case, caregiver_id=caregiver_id, now=now, by=by, policy=policy
                 )
                 message = _("Der Fall ist vergeben.")
                 if not result.caregiver_texted:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -38,6 +38,8 @@ from billing.membership import find_memberships
 from billing.tariffs import BillingError, find_tariffs, tariff_valid_on
 from core.clock import BERLIN
 from core.container import current_services
+from core.inputs import InputError, get_id, optional_date
+from core.inputs import parse_money as inputs_money
 from core.phones import format_national
 from dashboard import error_text
 from dashboard.auth import lead_required
@@ -47,8 +49,8 @@ bp = Blueprint("partners", __name__, template_folder="templates")
 
 MAX_MONEY = Decimal("99999999.99")
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
-POSTCODE_PATTERN = re.compile(r"^\d{5}$")
-THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+POSTCODE_PATTERN = re.compile(r"^[0-9]{5}$")
+THOUSANDS = re.compile(r"^[0-9]{1,3}(\.[0-9]{3})+$")
 
 
 # --- words and parsing (pure) ----------------------------------------------------------------------
@@ -73,32 +75,20 @@ def fee_period_label(value: str) -> str:
 
 def parse_date(text: str | None) -> date | None:
     """Parse YYYY-MM-DD (the date input) or DD.MM.YYYY; None when empty or wrong."""
-    text = (text or "").strip()
     try:
-        if "." in text:
-            day, month, year = (int(p) for p in text.split("."))
-            return date(year, month, day)
-        return date.fromisoformat(text) if text else None
-    except ValueError:
+        return optional_date(text)
+    except InputError:
         return None
 
 
 def parse_money(text: str | None) -> Decimal | None:
     """Parse an amount in euros written German style ("1.234,50", "3,50", "6000"); None when wrong."""
-    text = (text or "").strip().removesuffix("€").replace("EUR", "").strip().replace(" ", "")
-    if not text:
+    if not (text or "").strip():
         return None
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    elif THOUSANDS.match(text):
-        text = text.replace(".", "")
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
+        return inputs_money(text, maximum=MAX_MONEY)
+    except InputError:
         return None
-    if not amount.is_finite() or amount < 0 or amount > MAX_MONEY or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        return None
-    return amount.quantize(Decimal("0.01"))
 
 
 def _line(form: Mapping[str, str], name: str, limit: int) -> str:
@@ -173,7 +163,8 @@ def check_family_form(
         c.errors["postcode"] = _("Bitte eine fünfstellige Postleitzahl eingeben.")
     c.values["postcode"] = postcode or None
     employer = (form.get("employer_id") or "").strip()
-    c.values["employer_id"] = int(employer) if employer.isdigit() and int(employer) in employer_ids else None
+    employer_id = get_id(employer)
+    c.values["employer_id"] = employer_id if employer_id in employer_ids else None
     if employer and c.values["employer_id"] is None:
         c.errors["employer_id"] = _("Bitte einen Arbeitgeber aus der Liste wählen.")
     code = (form.get("tariff_code") or "").strip()
@@ -191,7 +182,7 @@ def check_family_form(
         line = " ".join(line.replace(",", " ").split())
         if not line:
             continue
-        match = re.match(r"^(.{1,60}?)\s+(\d{4})$", line)
+        match = re.match(r"^(.{1,60}?)\s+([0-9]{4})$", line)
         if match and this_year - 100 <= int(match.group(2)) <= this_year:
             children.append({"first_name": match.group(1), "birth_year": int(match.group(2))})
         else:

@@ -33,7 +33,6 @@ goes to the city and the region, not to the public).
 from __future__ import annotations
 
 import math
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -47,6 +46,7 @@ from sqlalchemy.orm import Session
 from billing.hours import elapsed_minutes
 from core.clock import BERLIN
 from core.errors import HotlineError
+from core.inputs import InputError, Month, month_range, parse_month
 from models import CareSession, Case, Dispatch, Employer, Offer, OfferStatus
 
 #: Counts below this (but above zero) are shown as "<3"; statistics need at least this many cases.
@@ -71,7 +71,6 @@ WHOLE_PERIOD = "total"
 WAIT_BUCKETS: tuple[tuple[int, int | None], ...] = (
     (0, 30), (30, 60), (60, 90), (90, 120), (120, 180), (180, 360), (360, None),
 )
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class ReportError(HotlineError):
@@ -91,14 +90,8 @@ class Period:
     @property
     def months(self) -> list[str]:
         """Return the months of the period, "2026-01", "2026-02", …"""
-        year, month = _split(self.first)
-        out = []
-        while True:
-            key = f"{year:04d}-{month:02d}"
-            out.append(key)
-            if key == self.last:
-                return out
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        # By index, never "step until equal": a last month that is never met cannot make this endless.
+        return [str(m) for m in month_range(parse_month(self.first), parse_month(self.last), max_months=MAX_MONTHS)]
 
     @property
     def starts_at(self) -> datetime:
@@ -125,11 +118,11 @@ class Period:
 
 
 def _split(month: str) -> tuple[int, int]:
-    match = _MONTH.match(month or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ReportError(f"Monat {month!r} bitte als JJJJ-MM angeben, z. B. 2026-11.",
-                          english=f"Please give the month {month!r} as YYYY-MM, e.g. 2026-11.")
-    return int(match.group(1)), int(match.group(2))
+    try:
+        parsed = parse_month(month)
+    except InputError as exc:
+        raise ReportError(str(exc), english=exc.english) from None
+    return parsed.year, parsed.number
 
 
 def month_of(at: datetime) -> str:
@@ -149,14 +142,12 @@ def parse_period(first: str | None, last: str | None, *, now: datetime) -> Perio
     if not first and not last:
         return default_period(now)
     first, last = first or last, last or first
-    if _split(first) > _split(last):
-        raise ReportError("Der erste Monat liegt nach dem letzten. Bitte die Monate tauschen.",
-                          english="The first month is after the last one. Please swap them.")
-    period = Period(first, last)
-    if len(period.months) > MAX_MONTHS:
-        raise ReportError(f"Höchstens {MAX_MONTHS} Monate auf einmal, bitte den Zeitraum verkürzen.",
-                          english=f"At most {MAX_MONTHS} months at once; please choose a shorter period.")
-    return period
+    start, end = _split(first), _split(last)
+    try:
+        month_range(Month(*start), Month(*end), max_months=MAX_MONTHS)
+    except InputError as exc:
+        raise ReportError(str(exc), english=exc.english) from None
+    return Period(str(Month(*start)), str(Month(*end)))
 
 
 # --- pure helpers --------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.csvfile import CsvRecord, RowError
 from core.errors import HotlineError
+from core.inputs import get_id
 from models.roster import Shift
 from roster.importer import ShiftRow, _parse_row
 
@@ -62,7 +63,7 @@ def parse_shift(values: ShiftValues) -> ShiftRow:
 
 def require_shift(session: Session, shift_id: int) -> Shift:
     """Return the shift with this id; raise ShiftNotFound when there is none."""
-    shift = session.get(Shift, shift_id)
+    shift = session.get(Shift, shift_id) if get_id(shift_id) is not None else None
     if shift is None:
         raise ShiftNotFound(f"no shift with id {shift_id}")
     return shift

@@ -1,0 +1,31 @@
+"""A hard per-call time limit for tests: a request that hangs fails the test instead of the run."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+
+
+class TooSlow(AssertionError):
+    """The call did not finish within its limit."""
+
+
+@contextlib.contextmanager
+def within(seconds: float, what: str = "the call") -> Iterator[None]:
+    """Raise TooSlow inside the block when it runs longer than `seconds` (main thread, Unix)."""
+    if threading.current_thread() is not threading.main_thread():  # pragma: no cover - pytest runs tests there
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise TooSlow(f"{what} took longer than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
