@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import Case, CaseStatus, Dispatch, Offer, OfferStatus
+from models import Caregiver, Case, CaseStatus, Dispatch, Offer, OfferStatus
 
 #: How long an assigned case stays on the board after it was assigned.
 ASSIGNED_VISIBLE_FOR = timedelta(hours=24)
@@ -55,6 +55,8 @@ class BoardRow:
     offers_total: int = 0
     #: Status of the latest dispatch (active, filled, exhausted, expired, cancelled), or None.
     dispatch_status: str | None = None
+    #: The assigned caregiver's name (the board names who is on her way).
+    caregiver_name: str | None = None
 
     def waiting(self, now: datetime) -> timedelta:
         """Return how long the family has waited: until now, or until the case was assigned."""
@@ -104,7 +106,9 @@ def find_board_rows(session: Session, *, now: datetime, limit: int = BOARD_LIMIT
     ids = [c.id for c in cases]
     counts = _offer_counts(session, ids)
     latest = _latest_dispatch_status(session, ids)
-    rows = [_row(case, counts.get(case.id, {}), latest.get(case.id)) for case in cases]
+    names = _caregiver_names(session, {c.caregiver_id for c in cases if c.caregiver_id is not None})
+    rows = [_row(case, counts.get(case.id, {}), latest.get(case.id), names.get(case.caregiver_id or 0))
+            for case in cases]
     return order_board(rows)
 
 
@@ -137,7 +141,14 @@ def _latest_dispatch_status(session: Session, case_ids: Sequence[int]) -> dict[i
     return {case_id: _value(status) for case_id, status in rows}
 
 
-def _row(case: Case, counts: dict[str, int], dispatch_status: str | None) -> BoardRow:
+def _caregiver_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """Return the names of the assigned caregivers, by id, in one query."""
+    if not ids:
+        return {}
+    return dict(session.execute(select(Caregiver.id, Caregiver.name).where(Caregiver.id.in_(ids))).all())  # type: ignore[arg-type]
+
+
+def _row(case: Case, counts: dict[str, int], dispatch_status: str | None, caregiver_name: str | None) -> BoardRow:
     return BoardRow(
         case_id=case.id,
         reference=case.reference,
@@ -160,6 +171,7 @@ def _row(case: Case, counts: dict[str, int], dispatch_status: str | None) -> Boa
         offers_accepted=counts.get(OfferStatus.ACCEPTED.value, 0),
         offers_total=sum(counts.values()),
         dispatch_status=dispatch_status,
+        caregiver_name=caregiver_name,
     )
 
 

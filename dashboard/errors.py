@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,10 @@ def render_error(error: Exception) -> Any:
     if wants_json():
         return jsonify(error=error.name, status=code), code
     headline, explanation = _texts(code)
+    if isinstance(error, CSRFError):
+        headline = _("Sicherheitsprüfung fehlgeschlagen")
+        explanation = _("Dem Formular fehlte sein Sicherheitsschlüssel (CSRF-Token), oder er war abgelaufen. "
+                        "Laden Sie die Seite neu und senden Sie das Formular noch einmal.")
     try:
         page = render_template("error.html", code=code, headline=headline, explanation=explanation)
     except Exception:  # the page itself failed (say, the database is down): the plain answer still helps
