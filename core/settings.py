@@ -186,9 +186,9 @@ class Settings:
             return self.hotline_number
         return SIMULATOR_HOTLINE if self.simulator_mode else self.fallback_number
 
-    def with_overrides(self, **changes: object) -> Settings:
+    def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some values replaced (tests, CLI options)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)
 
 
 
