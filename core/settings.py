@@ -11,7 +11,6 @@ outside this object (the dashboard's key, the prompt folder, ...) are listed in 
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
@@ -20,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from core.clock import parse_offset
+from core.inputs import InputError, parse_int
 
 _TRUE = {"1", "true", "yes", "on", "ja"}
 
-#: A whole number in an environment variable: ASCII digits only (`int()` also takes "+5", "1_000" and
-#: non-ASCII digits), at most nine of them, so every value fits the columns and timedeltas it feeds.
-_WHOLE_NUMBER = re.compile(r"-?[0-9]+", re.ASCII)
+#: Digits a whole number in an environment variable may have, so every value fits the columns and
+#: timedeltas it feeds.
 _MAX_DIGITS = 9
+_LARGEST = 10**_MAX_DIGITS - 1
 
 
 #: The hotline's number in the browser simulator when HOTLINE_NUMBER is not set (a Hannover number no one has).
@@ -49,12 +49,13 @@ def read_flag(name: str, value: str) -> bool:
 
 
 def read_whole_number(name: str, value: str) -> int:
-    """Return a whole number of ASCII digits (a leading minus allowed), or raise ValueError."""
-    if not _WHOLE_NUMBER.fullmatch(value):
-        raise ValueError(f"{name} must be a whole number, not {value!r}")
-    if len(value.lstrip("-")) > _MAX_DIGITS:
-        raise ValueError(f"{name} must be a whole number of at most {_MAX_DIGITS} digits, not {value!r}")
-    return int(value)
+    """Return a whole number by the shared input rules (ASCII digits, a leading minus), or raise ValueError."""
+    try:
+        return parse_int(value, minimum=-_LARGEST, maximum=_LARGEST)
+    except InputError as exc:
+        if exc.key == "int.range":
+            raise ValueError(f"{name} must be a whole number of at most {_MAX_DIGITS} digits, not {value!r}") from None
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def read_offset(name: str, value: str) -> timedelta:
