@@ -192,7 +192,6 @@ class Settings:
         return replace(self, **changes)
 
 
-
 #: Variables of the configuration table read outside `Settings`, with the file that reads each.
 READ_ELSEWHERE = (
     ReadElsewhere("SECRET_KEY", "dashboard/__init__.py", "generated once in `instance/secret_key`"),
