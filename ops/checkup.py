@@ -88,7 +88,9 @@ def _database_check(database: Database) -> CheckResult:
 
 def _database_facts(session: Session, *, settings: Settings, now: datetime, lock_key: int) -> list[CheckResult]:
     workers = read_worker_facts(session, lock_key=lock_key)
-    results = [doctor.check_worker(ticks=workers.ticks, lock_holder=workers.lock_holder, now=now)]
+    uses_lock = session.get_bind().dialect.name == "postgresql"
+    results = [doctor.check_worker(ticks=workers.ticks, lock_holder=workers.lock_holder, now=now,
+                                   uses_lock=uses_lock)]
 
     shifts = find_shifts_between(session, start=now, end=now + GAP_HORIZON)
     gaps = find_gaps([(s.starts_at, s.ends_at, s.role.value) for s in shifts],

@@ -78,8 +78,13 @@ def check_database(*, error: str | None, current: str | None, head: str) -> Chec
               f"Database reachable, schema current ({head}).")
 
 
-def check_worker(*, ticks: Sequence[tuple[str, datetime]], lock_holder: str | None, now: datetime) -> CheckResult:
-    """Judge the worker from its heartbeats: the newest tick must be recent; name who holds the lock."""
+def check_worker(
+    *, ticks: Sequence[tuple[str, datetime]], lock_holder: str | None, now: datetime, uses_lock: bool = True
+) -> CheckResult:
+    """Judge the worker from its heartbeats: the newest tick must be recent; name who holds the lock.
+
+    `uses_lock` is False on SQLite (one machine, no advisory lock): then the newest ticker is named.
+    """
     if not ticks:
         return CheckResult("worker", Status.ERROR, "Der Worker hat noch nie getickt: SMS und Fristen bleiben liegen.",
                            "The worker has never ticked: SMS and timers are not handled.",
@@ -87,15 +92,20 @@ def check_worker(*, ticks: Sequence[tuple[str, datetime]], lock_holder: str | No
                            "Start the worker: systemctl start fluxx-worker (or flask --app app worker).")
     name, last = max(ticks, key=lambda t: t[1])
     age = int((now - last).total_seconds())
-    holder = lock_holder or name
     if now - last > WORKER_STALE_AFTER:
         return CheckResult("worker", Status.ERROR,
                            f"Der Worker tickt nicht: letzter Tick vor {age} s ({name}).",
                            f"The worker is not ticking: last tick {age} s ago ({name}).",
                            "systemctl status fluxx-worker; journalctl -u fluxx-worker",
                            "systemctl status fluxx-worker; journalctl -u fluxx-worker")
-    return ok("worker", f"Worker tickt (vor {age} s); die Sperre hält {holder}.",
-              f"Worker ticking ({age} s ago); the lock is held by {holder}.")
+    if not uses_lock:
+        return ok("worker", f"Worker tickt (vor {age} s): {name} (SQLite: ohne Sperre, ein Rechner).",
+                  f"Worker ticking ({age} s ago): {name} (SQLite: no lock, one machine).")
+    if lock_holder is None:
+        return ok("worker", f"Worker tickt (vor {age} s, {name}); gerade hält niemand die Sperre.",
+                  f"Worker ticking ({age} s ago, {name}); nobody holds the lock right now.")
+    return ok("worker", f"Worker tickt (vor {age} s); die Sperre hält {lock_holder}.",
+              f"Worker ticking ({age} s ago); the lock is held by {lock_holder}.")
 
 
 def check_twilio_credentials(*, simulator_mode: bool, error: str | None, error_en: str | None) -> CheckResult:

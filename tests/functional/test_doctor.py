@@ -71,7 +71,7 @@ def test_a_healthy_setup_is_all_ok_and_exits_zero(
     lines = _lines(result.output)
     assert len(lines) == 11 and all(line.startswith("ok") for line in lines), result.output
     assert "schema current" in result.output
-    assert "lock is held by host-a:4242" in result.output
+    assert "Worker ticking (3 s ago" in result.output and "host-a:4242" in result.output
     assert "points all its webhooks (POST) at this app" in result.output
     assert twilio_standin.number_requests("POST") == []  # the doctor only reads
     for record in twilio_standin.requests:

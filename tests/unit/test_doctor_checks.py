@@ -25,7 +25,11 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def test_worker_is_stale_after_thirty_seconds_and_names_the_lock_holder() -> None:
     fresh = check_worker(ticks=[("a:1", NOW - timedelta(seconds=30)), ("b:2", NOW - timedelta(hours=1))],
                          lock_holder=None, now=NOW)
-    assert fresh.status is Status.OK and "a:1" in fresh.en
+    assert fresh.status is Status.OK and "nobody holds the lock" in fresh.en and "a:1" in fresh.en
+    held = check_worker(ticks=[("a:1", NOW)], lock_holder="a:1 (PostgreSQL pid 7, 10.0.0.11)", now=NOW)
+    assert held.en.endswith("the lock is held by a:1 (PostgreSQL pid 7, 10.0.0.11).")
+    sqlite = check_worker(ticks=[("a:1", NOW)], lock_holder=None, now=NOW, uses_lock=False)
+    assert "SQLite: no lock" in sqlite.en
     stale = check_worker(ticks=[("a:1", NOW - timedelta(seconds=31))], lock_holder=None, now=NOW)
     assert stale.status is Status.ERROR and "31 s" in stale.en
     assert check_worker(ticks=[], lock_holder=None, now=NOW).status is Status.ERROR
