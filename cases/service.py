@@ -144,7 +144,7 @@ def case_fields(case: Case) -> dict[str, object]:
 
 
 def case_to_json(case: Case) -> dict[str, object]:
-    """Return a case in the public JSON shape of `cases list --json` (DESIGN.md)."""
+    """Return a case in the public JSON shape of `cases list --json` (README, "The case JSON")."""
     return {
         "id": case.id,
         "reference": case.reference,

@@ -31,7 +31,7 @@ def group() -> None:
 
 
 @group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (fields as in DESIGN.md).")
+@click.option("--json", "as_json", is_flag=True, help='Print JSON (fields as in README, "The case JSON").')
 @click.option("--limit", type=BoundedInt(1, 100_000), default=None, help="Show at most this many cases.")
 def list_command(as_json: bool, limit: int | None) -> None:
     """List cases, newest first."""

@@ -1,4 +1,4 @@
-"""Settings, read once from the environment (DESIGN.md, "Interface contract").
+"""Settings, read once from the environment (README, "Configuration").
 
 Each setting is defined once, as a field of `Settings` made by `setting()`: its environment
 variable, how its text is read, its default and, where the README shows the default in words,

@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 #: The statuses that get a dashboard page; any other keeps Flask's answer.
 PAGE_CODES = (400, 403, 404, 405, 429, 500)
 
-#: Paths whose callers are machines: Twilio's webhooks and the health check.
-MACHINE_PREFIXES = ("/voice/", "/sms/", "/healthz")
+#: Paths whose callers are machines: Twilio's webhooks, the health check and Prometheus.
+MACHINE_PREFIXES = ("/voice/", "/sms/", "/healthz", "/metrics")
 
 
 def register_error_pages(app: Flask) -> None:
