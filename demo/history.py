@@ -76,6 +76,8 @@ POSTCODES = (
 )
 PARENT_NAMES = ("Anna", "Mehmet", "Julia", "Olga", "Thomas", "Sara", "Ahmad", "Katrin", "Lukas", "Maria",
                 "Yusuf", "Nina", "Piotr", "Lena", "Hanna", "Omar", "Sven", "Ewa", "Daria", "Jan")
+FAMILY_NAMES = ("Becker", "Özdemir", "Wagner", "Nowak", "Schulz", "Haddad", "Hoffmann", "Petrenko", "Krüger",
+                "Aydın", "Meyer", "Kowalczyk", "Brandt", "Yılmaz", "Lange", "Ivanova", "Schröder", "Rahimi")
 STREETS = ("Lindenstraße", "Am Markt", "Kirchweg", "Schulstraße", "Gartenweg", "Bahnhofstraße", "Wiesenweg",
            "Hauptstraße", "Birkenallee", "Mühlenweg")
 #: Registered demo families (invented; numbers from the film-and-TV range 0171 392…), the last two students.
@@ -286,7 +288,7 @@ def _world(session: Session, *, today: date) -> HistoryWorld:
     for n, phone in enumerate(phones):
         if phone in known:
             continue
-        family = Family(name=f"Familie {PARENT_NAMES[n]} (Demo)", postcode=POSTCODES[n][0],
+        family = Family(name=f"Familie {FAMILY_NAMES[n % len(FAMILY_NAMES)]} (Demo)", postcode=POSTCODES[n][0],
                         address=f"{STREETS[n % len(STREETS)]} {n + 3}, {POSTCODES[n][0]} Hannover",
                         tariff_code="student" if n >= FAMILY_COUNT - 2 else None,
                         registered_on=today - timedelta(days=HISTORY_DAYS + 30 * n),
