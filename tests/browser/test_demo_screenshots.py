@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from core.clock import BERLIN
-from models import Case
+from models import Caregiver, Case, Offer
 from tests.browser.conftest import LiveApp, sign_in
 from tests.helpers import twilio_post, twiml
 
@@ -60,13 +60,32 @@ def call(live: LiveApp, call_sid: str, caller: str, keys: list[tuple[str, str]],
 
 @pytest.fixture(scope="module")
 def live_cases(live_demo: LiveApp) -> list[str]:
-    """Three calls of this morning on top of the history: dispatched, waiting for a call-back, just in."""
+    """Four calls of this morning on top of the history: dispatched, a call-back, just in, assigned."""
     first = call(live_demo, "CA" + "d1" * 16, "+4917139209001", CHILD_NOW, answered=True)
     dispatched = live_demo.app.test_cli_runner().invoke(args=["cases", "dispatch", first])
     assert dispatched.exit_code == 0, dispatched.output
     second = call(live_demo, "CA" + "d2" * 16, "+4917139209002", ELDER_TODAY, answered=False)
     third = call(live_demo, "CA" + "d3" * 16, "+4917139209003", CHILD_TOMORROW, answered=True)
-    return [first, second, third]
+    fourth = call(live_demo, "CA" + "d4" * 16, "+4917139209004", CHILD_NOW, answered=True)
+    accept_first_offer(live_demo, fourth)
+    return [first, second, third, fourth]
+
+
+def accept_first_offer(live: LiveApp, reference: str) -> None:
+    """Dispatch a case and let the first caregiver offered answer JA by SMS: the case is assigned."""
+    dispatched = live.app.test_cli_runner().invoke(args=["cases", "dispatch", reference])
+    assert dispatched.exit_code == 0, dispatched.output
+    with live.services.database.unit_of_work() as session:
+        phone, code = session.execute(
+            select(Caregiver.phone, Offer.code).join(Offer, Offer.caregiver_id == Caregiver.id)
+            .join(Case, Case.id == Offer.case_id).where(Case.reference == reference).order_by(Offer.rank)
+        ).first()  # type: ignore[misc]
+    params = {"MessageSid": "SM" + "a4" * 16, "From": phone, "To": "+4951187654321", "Body": f"JA {code}"}
+    response = twilio_post(live.app.test_client(), "/sms/incoming", params,
+                           token=live.services.settings.simulator_auth_token, base="http://localhost")
+    assert response.status_code == 200
+    with live.services.database.unit_of_work() as session:
+        assert session.scalars(select(Case.caregiver).where(Case.reference == reference)).one() == phone
 
 
 def test_the_board_on_a_phone_shows_the_mornings_cases(browser: Any, live_demo: LiveApp,
