@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from cases.service import CaseNotFound
 from core.container import current_services
 from core.logs import mask_phone
 from core.phones import normalize_phone
@@ -141,6 +142,8 @@ def voicemail_done(case_id: int) -> Any:
                     session, case=case, recording_sid=recording_sid, recording_url=param("RecordingUrl", 500),
                     seconds=_int(param("RecordingDuration")), now=services.clock.now(),
                 )
+    except CaseNotFound:
+        log.warning("voicemail for unknown case %s not stored", case_id)  # not a URL our TwiML names
     except Exception:
         # The recording status callback (/voice/recording) stores it once the database answers again.
         log.exception("voicemail of case %s not stored here", case_id)
@@ -163,6 +166,9 @@ def screen(case_id: int) -> Any:
                 coordinator=_coordinator_number(), now=services.clock.now(),
             )
             summary = escalation.screening_summary(case)
+    except CaseNotFound:
+        log.warning("screening for unknown case %s; screening without a summary", case_id)
+        summary = voice.prompts.say(Line("fallback_summary")).text
     except Exception:
         log.exception("screening for case %s failed; screening without a summary", case_id)
         summary = voice.prompts.say(Line("fallback_summary")).text
@@ -186,6 +192,8 @@ def screen_answer(case_id: int) -> Any:
             else:
                 escalation.decline_screening(session, case=case, leg_sid=param("CallSid") or "",
                                              digits=digits, now=services.clock.now())
+    except CaseNotFound:
+        log.warning("screening answer for unknown case %s not recorded", case_id)
     except Exception:
         log.exception("recording the screening answer for case %s failed", case_id)
     if accepted:
@@ -299,6 +307,8 @@ def callback_dialed(case_id: int) -> Any:
                                              dial_status=param("DialCallStatus"), now=services.clock.now())
     except CaseNotFound:
         pass
+    except Exception:  # she still hears how the call ended, never an error tone
+        log.exception("call back result for case %s not recorded", case_id)
     return xml(render_callback_finished(Voice(services.settings, "de"), reached=reached))
 
 
@@ -317,6 +327,8 @@ def callback_status(case_id: int) -> Any:
                                         status=param("CallStatus"), now=services.clock.now())
     except CaseNotFound:
         pass
+    except Exception:
+        log.exception("call back status for case %s not recorded", case_id)
     return empty_twiml()
 
 

@@ -197,16 +197,22 @@ VOICE_PATHS = st.one_of(
     st.builds("/voice/screen/{}/answer".format, number_in_path),
     st.sampled_from(["/voice/fallback", "/voice/fallback/after-dial", "/voice/fallback/screen",
                      "/voice/fallback/screen-answer", "/voice/fallback/recorded"]),
+    st.builds("/voice/callback/{}".format, number_in_path),
+    st.builds("/voice/callback/{}/dialed".format, number_in_path),
 )
-CALLBACK_PATHS = st.sampled_from(["/voice/leg-status", "/voice/status", "/voice/recording", "/sms/status",
-                                  "/sms/incoming", "/sms/fallback"])
+CALLBACK_PATHS = st.one_of(
+    st.sampled_from(["/voice/leg-status", "/voice/status", "/voice/recording", "/sms/status", "/sms/incoming",
+                     "/sms/fallback"]),
+    st.builds("/voice/callback/{}/status".format, st.integers(1, 5)),
+)
 ALL_PATHS = ["/voice/incoming", "/voice/gather/caller_type/1", "/voice/gather/postcode/2", "/voice/dial/primary",
              "/voice/screen/1", "/voice/screen/1/answer", "/voice/leg-status", "/voice/status",
              "/voice/recording", "/voice/voicemail/1", "/voice/fallback", "/voice/fallback/after-dial",
              "/voice/fallback/screen", "/voice/fallback/screen-answer", "/voice/fallback/recorded",
-             "/sms/incoming", "/sms/fallback", "/sms/status"]
+             "/sms/incoming", "/sms/fallback", "/sms/status", "/voice/callback/1", "/voice/callback/1/dialed",
+             "/voice/callback/1/status"]
 VOICE_ANSWERS = [p for p in ALL_PATHS if p.startswith("/voice/") and p not in
-                 ("/voice/leg-status", "/voice/status", "/voice/recording")]
+                 ("/voice/leg-status", "/voice/status", "/voice/recording", "/voice/callback/1/status")]
 
 
 @pytest.fixture
