@@ -234,10 +234,19 @@ def test_voice_webhooks_always_answer_with_valid_twiml_and_store_nothing_twice(
     client: Any, connection: Connection, live_call: int, path: str, pairs: list[tuple[str, str]]
 ) -> None:
     path = path.replace("/-1", f"/{live_call}")
-    assert_valid_voice_twiml(signed_post(client, path, pairs), path)
-    after_first = row_counts(connection)
-    assert_valid_voice_twiml(signed_post(client, path, pairs), path)
+    with no_error_logged():
+        if not_an_id(path):  # Twilio only requests the ids our TwiML names: anything else is 404 (issue 10 §1)
+            assert signed_post(client, path, pairs).status_code == 404, path
+            return
+        assert_valid_voice_twiml(signed_post(client, path, pairs), path)
+        after_first = row_counts(connection)
+        assert_valid_voice_twiml(signed_post(client, path, pairs), path)
     assert row_counts(connection) == after_first
+
+
+def not_an_id(path: str) -> bool:
+    """Return True when a number in the path is no id (ids are 1..2^31-1): such a URL matches no route."""
+    return any(part.isdigit() and not 1 <= int(part) <= 2**31 - 1 for part in path.split("/"))
 
 
 @FUZZ
@@ -245,9 +254,10 @@ def test_voice_webhooks_always_answer_with_valid_twiml_and_store_nothing_twice(
 def test_status_callbacks_and_sms_answer_empty_twiml_and_store_nothing_twice(
     client: Any, connection: Connection, live_call: int, path: str, pairs: list[tuple[str, str]]
 ) -> None:
-    assert_empty_twiml(signed_post(client, path, pairs))
-    after_first = row_counts(connection)
-    assert_empty_twiml(signed_post(client, path, pairs))
+    with no_error_logged():
+        assert_empty_twiml(signed_post(client, path, pairs))
+        after_first = row_counts(connection)
+        assert_empty_twiml(signed_post(client, path, pairs))
     assert row_counts(connection) == after_first
 
 
