@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -141,10 +142,10 @@ def test_mailboxes_and_nobody_answering_end_in_the_voicemail(page: Any, live_sql
         "button", name=re.compile("^Mailbox nimmt ab")
     ).first.click()  # her mailbox cannot take it
     state = page.locator("#simulator")
-    for _ in range(200):  # ring out the backup and the office line; skip the prompts in between
-        current = state.get_attribute("data-state")
-        if current == "record":
-            break
+    deadline = time.monotonic() + 30  # polled under a deadline: a story that never reaches the mailbox fails
+    while (current := state.get_attribute("data-state")) != "record":
+        assert time.monotonic() < deadline, f"the voicemail never started (simulator state {current!r})"
+        # Ring out the backup and the office line; skip the prompts in between.
         if current == "ringing" and page.locator("#sim-nobody").count():
             page.locator("#sim-nobody").click()
         elif current == "speaking":
