@@ -197,3 +197,18 @@ def test_axe_finds_nothing_on_the_phone_board_and_the_error_page(browser: Any, c
         assert violations == []
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375px", "1280px"])
+def test_the_front_page_leads_to_the_sign_in_and_an_error_page_leads_back(page: Any, crowded: LiveApp,
+                                                                          viewport: dict[str, int]) -> None:
+    page.set_viewport_size(viewport)
+    page.goto(crowded.url + "/")
+    expect(page).to_have_url(crowded.url + "/login")
+    sign_in(page, crowded)
+    page.goto(crowded.url + "/")
+    expect(page).to_have_url(crowded.url + "/board")
+    page.goto(crowded.url + "/cases/999999")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Seite nicht gefunden")
+    page.get_by_role("link", name="Zur Live-Übersicht").click()
+    expect(page).to_have_url(crowded.url + "/board")
