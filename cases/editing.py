@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from cases.service import record_event
-from core.inputs import InputError, local_to_utc, parse_date, parse_time, split_offset
+from core.inputs import InputError, local_to_utc, parse_date, parse_time, split_offset, with_reading
 from models import Case
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -113,7 +113,9 @@ def check_case_form(form: Mapping[str, str], *, now: datetime) -> EditCheck:
     elif address and _has_control(address):
         errors["address"] = EditError.TEXT_INVALID
 
-    starts_at, start_error = _parse_start(form.get("care_date"), form.get("care_time"), now=now)
+    starts_at, start_error = _parse_start(
+        form.get("care_date"), with_reading(form.get("care_time"), form.get("care_time_reading")), now=now
+    )
     if start_error is not None:
         errors["care_starts_at"] = start_error
 

@@ -46,10 +46,11 @@ _OFFSET_SUFFIX = re.compile(r"\s*(MESZ|MEZ|CEST|CET|[+-]0[12]:?00)\s*$", re.IGNO
 class InputError(HotlineError, ValueError):
     """A typed value breaks a rule; the message says how to write it (German, English beside)."""
 
-    def __init__(self, key: str, german: str, english: str) -> None:
-        """Keep the rule's key and the message in both languages."""
+    def __init__(self, key: str, german: str, english: str, *, readings: tuple[datetime, ...] = ()) -> None:
+        """Keep the rule's key, the message in both languages, and for a doubled wall time both readings."""
         super().__init__(german, english=english)
         self.key = key
+        self.readings = readings
 
 
 # --- numbers and ids -------------------------------------------------------------------------------
@@ -239,10 +240,17 @@ def local_to_utc(day: date, clock: time, tz: tzinfo = BERLIN, *, offset: timedel
         early, late = f"{clock:%H:%M} MESZ", f"{clock:%H:%M} MEZ"
         raise InputError("time.ambiguous",
                          f"{clock:%H:%M} gibt es am {day:%d.%m.%Y} wegen der Zeitumstellung zweimal: "
-                         f"bitte „{early}“ (die erste) oder „{late}“ (die zweite) eingeben.",
+                         f"bitte „{early}“ (das erste Mal) oder „{late}“ (das zweite Mal) angeben.",
                          f"{clock:%H:%M} happens twice on {day:%d.%m.%Y} (clock change): "
-                         f"please enter “{early}” (the first) or “{late}” (the second).")
+                         f"please give “{early}” (the first time) or “{late}” (the second time).",
+                         readings=(first, second))
     return first.astimezone(UTC)
+
+
+def with_reading(raw_time: str | None, reading: str | None) -> str:
+    """Return a typed time with the reading a form's "Zeitumstellung" choice adds ("MESZ" or "MEZ")."""
+    chosen = (reading or "").strip().upper()
+    return f"{(raw_time or '').strip()} {chosen}" if chosen in ("MESZ", "MEZ") and raw_time else (raw_time or "")
 
 
 def parse_local(raw_date: str | None, raw_time: str | None, tz: tzinfo = BERLIN) -> datetime:

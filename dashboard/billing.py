@@ -36,7 +36,7 @@ from billing.tariffs import BillingError, find_tariffs, tariff_code_for, tariff_
 from cases.service import CaseNotFound, require_case
 from core.clock import BERLIN
 from core.container import current_services
-from core.inputs import InputError, get_id
+from core.inputs import InputError, get_id, with_reading
 from core.inputs import parse_local as local_time_to_utc
 from core.phones import format_national
 from dashboard import error_text
@@ -270,8 +270,9 @@ def care_times(case_id: int) -> Any:
     services = current_services()
     now = services.clock.now()
     form = request.form
-    started_at, start_error = parse_local(form.get("start_date"), form.get("start_time"))
-    ended_at, end_error = parse_local(form.get("end_date"), form.get("end_time"))
+    started_at, start_error = parse_local(form.get("start_date"),
+                                          with_reading(form.get("start_time"), form.get("start_time_reading")))
+    ended_at, end_error = parse_local(form.get("end_date"), with_reading(form.get("end_time"), form.get("end_time_reading")))
     back = redirect(url_for("cases.show", case_id=case_id) + "#betreuungszeiten")
     if start_error or end_error:
         flash(_("Nicht gespeichert: %(why)s", why=start_error or end_error), "error")

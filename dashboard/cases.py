@@ -459,8 +459,8 @@ def action_error_message(reason: ManualReason | EditError | str) -> str:
         EditError.TIME_WITHOUT_DATE: _("Bitte zur Uhrzeit auch das Datum angeben."),
         EditError.TIME_SKIPPED: _("Diese Uhrzeit gibt es wegen der Zeitumstellung an diesem Tag nicht."),
         EditError.TIME_AMBIGUOUS: _(
-            "Diese Uhrzeit gibt es an diesem Tag wegen der Zeitumstellung zweimal: bitte „MESZ“ (die erste) "
-            "oder „MEZ“ (die zweite) dazuschreiben, z. B. „02:30 MEZ“."
+            "Diese Uhrzeit gibt es an diesem Tag wegen der Zeitumstellung zweimal: bitte unter „Zeitumstellung?“ "
+            "das erste Mal (MESZ) oder das zweite Mal (MEZ) wählen."
         ),
         EditError.START_TOO_EARLY: _("Der Beginn liegt mehr als einen Tag in der Vergangenheit."),
         EditError.START_TOO_LATE: _("Der Beginn liegt mehr als 60 Tage in der Zukunft."),

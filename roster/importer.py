@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import BERLIN
 from core.csvfile import CsvImportError, CsvRecord, RowError, read_csv_table
+from core.inputs import InputError, local_to_utc
 from models.roster import Shift, ShiftRole
 
 REQUIRED_COLUMNS = ("name", "phone", "start", "end", "role")
@@ -198,23 +199,30 @@ def parse_local_time(raw: str) -> datetime:
 
     tz = parts.get("tz")
     if tz:
-        return wall.replace(tzinfo=_offset(tz)).astimezone(UTC)
+        try:
+            return wall.replace(tzinfo=_offset(tz)).astimezone(UTC)
+        except (ValueError, OverflowError):  # "+99:00" is no zone
+            raise _TimeError(f"'{raw}' has an offset no zone has",
+                             f"'{raw}' hat eine Zeitzone, die es nicht gibt") from None
 
-    earlier = wall.replace(tzinfo=BERLIN, fold=0)
-    later = wall.replace(tzinfo=BERLIN, fold=1)
-    if earlier.utcoffset() == later.utcoffset():
-        return earlier.astimezone(UTC)
-    round_trip = earlier.astimezone(UTC).astimezone(BERLIN).replace(tzinfo=None)
-    if round_trip != wall:
+    try:
+        return local_to_utc(wall.date(), wall.time(), BERLIN)  # the one rule for the clock changes
+    except InputError as exc:
+        raise _clock_change_error(raw, wall, exc) from None
+
+
+def _clock_change_error(raw: str, wall: datetime, exc: InputError) -> _TimeError:
+    """Return the file's message for a wall time the clock change skips or doubles (offsets to choose from)."""
+    if exc.key != "time.ambiguous":
         jump = _iso_offset(_first_time_after_gap(wall))
-        raise _TimeError(
+        return _TimeError(
             f"'{raw}' does not exist in Berlin (clocks jump forward that night); "
             f"pick another time or give it with an offset, e.g. {jump}",
             f"'{raw}' gibt es in Berlin nicht (Zeitumstellung, die Uhr springt vor); "
             f"bitte eine andere Uhrzeit wählen oder mit Zeitzone angeben, z. B. {jump}",
         )
-    first, second = _iso_offset(earlier), _iso_offset(later)
-    raise _TimeError(
+    first, second = (_iso_offset(at) for at in exc.readings)
+    return _TimeError(
         f"'{raw}' happens twice in Berlin (clocks go back that night); "
         f"give the offset: {first} (first) or {second} (second time)",
         f"'{raw}' gibt es in Berlin zweimal (Zeitumstellung, die Uhr wird zurückgestellt); "
