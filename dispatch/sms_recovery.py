@@ -115,9 +115,9 @@ def drain_sms_spool(
             received = datetime.fromisoformat(message["received_at"])
             str(message["message_sid"])
         except (OSError, ValueError, KeyError, TypeError):
-            log.error("spooled SMS %s is unreadable; moved to %s", path.name, folder / "unreadable")
-            (folder / "unreadable").mkdir(exist_ok=True)
-            path.replace(folder / "unreadable" / path.name)
+            # Spool files are written whole (renamed into place), so this one is not ours: drop it.
+            log.error("spool file %s is not a spooled SMS; deleted", path.name)
+            path.unlink(missing_ok=True)
             continue
         spooled.append((received, path, message))
     for received, path, message in sorted(spooled, key=lambda item: (item[0], item[1].name)):

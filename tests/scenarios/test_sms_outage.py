@@ -148,3 +148,19 @@ def test_the_spool_survives_a_repeat_and_keeps_what_it_cannot_hand_over(
     assert first == again and [p.name for p in tmp_path.iterdir()] == [f"{SID}.json"]  # no temporary left
     odd = spool_sms(tmp_path, message_sid="../../etc/passwd", from_raw=None, to=None, body="", received_at=clock.now())
     assert odd.parent == tmp_path and odd.name.startswith("x")
+
+
+def test_a_file_in_the_spool_that_is_no_spooled_sms_is_dropped_and_the_rest_handled(
+    app: Any, session: Session, clock: FrozenClock, offered: tuple[Case, str], twilio_standin: TwilioStandIn
+) -> None:
+    from dispatch.sms_recovery import drain_sms_spool
+
+    case, code = offered
+    services = app.extensions["fluxx"]
+    folder = services.extras["sms_spool"]
+    (folder / "junk.json").write_text("{not json", "utf-8")
+    spool_sms(folder, message_sid=SID, from_raw=DORA, to=HOTLINE, body=f"JA {code}", received_at=clock.now())
+    report = drain_sms_spool(services.database, folder, now=clock.now(), settings=services.settings)
+    assert (report.handled, report.waiting) == (1, 0) and list(folder.iterdir()) == []
+    tick_job(services, name="test")
+    assert_assigned_once(session, twilio_standin, case)
