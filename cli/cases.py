@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -67,7 +66,7 @@ def dispatch_command(case_ref: str) -> None:
     from core.inputs import get_id
     from core.logs import mask_phone
     from dispatch.matching import NoPostcode
-    from dispatch.offers import DispatchError, start_dispatch
+    from dispatch.offers import DispatchError, describe_why_nobody, start_dispatch
     from dispatch.policy import DispatchPolicy
     from models import Caregiver, Case, DispatchStatus, Offer
 
@@ -79,7 +78,7 @@ def dispatch_command(case_ref: str) -> None:
             case = session.get(Case, case_id) if case_id is not None else None
             case = case or get_case_by_reference(session, case_ref)
             if case is None:
-                raise click.ClickException(f"Fall {case_ref} nicht gefunden. (No such case.)")
+                raise click.ClickException(f"Fall {case_ref} nicht gefunden.")
             dispatch = start_dispatch(
                 session,
                 case=case,
@@ -95,7 +94,7 @@ def dispatch_command(case_ref: str) -> None:
             ).all()
             reference, started_at, started_by = case.reference, dispatch.started_at, dispatch.started_by
             status, next_wave_at, deadline_at = dispatch.status, dispatch.next_wave_at, dispatch.deadline_at
-            why = _why_nobody(session, dispatch_id=dispatch.id) if status is DispatchStatus.EXHAUSTED else None
+            why = describe_why_nobody(session, dispatch_id=dispatch.id, language="de")
     except NoPostcode as exc:
         raise click.ClickException(
             "ohne Postleitzahl in der Region kann nicht automatisch vermittelt werden; bitte Koordination. "
@@ -128,13 +127,3 @@ def dispatch_command(case_ref: str) -> None:
         )
     click.echo("Der Worker (flask --app app worker) verschickt die SMS.")
 
-
-def _why_nobody(session: Any, *, dispatch_id: int) -> str | None:
-    """Return why the dispatch found nobody, as its case's timeline says it (None when not recorded)."""
-    from sqlalchemy import select
-
-    from dispatch.texts import describe_no_match
-    from models import CaseEvent
-
-    detail = session.scalar(select(CaseEvent.detail).where(CaseEvent.key == f"dispatch:{dispatch_id}:no-match"))
-    return describe_no_match(detail, language="de") if detail else None

@@ -52,7 +52,7 @@ from dispatch.manual import (
     redispatch_case,
     request_callback,
 )
-from dispatch.offers import DispatchError
+from dispatch.offers import DispatchError, describe_why_nobody
 from dispatch.policy import DispatchPolicy
 from dispatch.texts import describe_no_match
 from models import Caregiver, Case, CaseEvent, Offer, Shift, User
@@ -649,6 +649,9 @@ def _act(case_id: int, action: str) -> Any:
                     message = _("Die Vermittlung läuft bereits.")
                 elif started.status.value == "exhausted":
                     message = _("Keine passende Betreuungskraft gefunden; die Koordination wurde benachrichtigt.")
+                    why = describe_why_nobody(session, dispatch_id=started.id,
+                                              language="en" if str(get_locale()) == "en" else "de")
+                    message += f" {why}." if why else ""
                 else:
                     message = _("Vermittlung gestartet: Die Anfragen gehen per SMS hinaus.")
             elif action == "redispatch":

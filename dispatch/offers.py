@@ -50,6 +50,7 @@ from ivr.summary import describe_case
 from models import (
     Caregiver,
     Case,
+    CaseEvent,
     CaseStatus,
     Dispatch,
     DispatchStatus,
@@ -417,6 +418,12 @@ def end_dispatch(
     )
     session.flush()
     return int(expired)
+
+
+def describe_why_nobody(session: Session, *, dispatch_id: int, language: str) -> str | None:
+    """Return why a dispatch found nobody, as recorded when it started (None when it found someone)."""
+    detail = session.scalar(select(CaseEvent.detail).where(CaseEvent.key == f"dispatch:{dispatch_id}:no-match"))
+    return describe_no_match(detail, language=language) if detail else None
 
 
 def alert_unfilled(

@@ -123,3 +123,15 @@ def test_a_dispatch_that_finds_nobody_says_why(runner: Any, session: Any, clock:
     assert why in signed_in.get(f"/cases/{case.id}").get_data(as_text=True)
     alert = session.scalars(select(OutboxMessage.body).where(OutboxMessage.to_number == ANNA)).one()
     assert why in alert
+
+
+def test_the_dispatch_button_says_why_nobody_matched(session: Any, clock: Any, signed_in: Any) -> None:
+    import re
+
+    now = clock.now()
+    make_caregiver(session, phone="+4916000000031", now=now, police_certificate_date=None)
+    case = make_dispatchable_case(session, now=now, call_sid="CA" + "9" * 32)
+    page = signed_in.get(f"/cases/{case.id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    answer = signed_in.post(f"/cases/{case.id}/dispatch", data={"csrf_token": token}, follow_redirects=True)
+    assert "Warum niemand passt: 1 in Reichweite ohne gültiges Führungszeugnis" in answer.get_data(as_text=True)
