@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from accounts.throttle import ADDRESS_WINDOW, STREAK_WINDOW, Attempt, ThrottleState, throttle_state
 from core.clock import BERLIN
+from core.database import rowcount
 from core.errors import HotlineError
 from core.phones import normalize_phone
 from models import AuditEntry, LoginAttempt, Role, User
@@ -158,13 +159,13 @@ def find_lockouts(session: Session, *, now: datetime) -> dict[str, datetime]:
 
 def unlock(session: Session, *, username: str) -> int:
     """Clear a sign-in lockout of a user name (every address); return how many failures were forgiven."""
-    return session.execute(delete(LoginAttempt).where(
-        LoginAttempt.username == username.strip().lower(), LoginAttempt.succeeded.is_(False))).rowcount or 0
+    return rowcount(session.execute(delete(LoginAttempt).where(
+        LoginAttempt.username == username.strip().lower(), LoginAttempt.succeeded.is_(False)))) or 0
 
 
 def purge_login_attempts(session: Session, *, now: datetime) -> int:
     """Delete sign-in attempts older than LOGIN_ATTEMPTS_KEPT; return how many."""
-    return session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - LOGIN_ATTEMPTS_KEPT)).rowcount or 0
+    return rowcount(session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - LOGIN_ATTEMPTS_KEPT))) or 0
 
 
 def record_audit(

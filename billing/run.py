@@ -162,7 +162,7 @@ def run_billing(
     if existing is not None:
         return billing_report(session, run=existing, now=now, already_run=True)
     session.flush()
-    if not insert_ignore(session, BillingRun.__table__, {"month": month, "ran_at": now}, ["month"]):  # type: ignore[arg-type]
+    if not insert_ignore(session, BillingRun.__table__, {"month": month, "ran_at": now}, ["month"]):
         return billing_report(session, run=_require_run(session, month), now=now, already_run=True)
     run = _require_run(session, month)
 
@@ -193,12 +193,12 @@ def billing_report(
     invoices = session.scalars(
         select(Invoice).where(Invoice.billing_run_id == run.id).order_by(Invoice.number)
     ).all()
-    line_counts = dict(
-        session.execute(  # type: ignore[arg-type]
+    line_counts: dict[int, int] = dict(
+        session.execute(
             select(InvoiceLine.invoice_id, func.count(InvoiceLine.id))
             .where(InvoiceLine.invoice_id.in_([i.id for i in invoices]))
             .group_by(InvoiceLine.invoice_id)
-        ).all()
+        ).tuples().all()
     )
     statements = session.execute(
         select(EmployerStatement, Employer)

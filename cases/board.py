@@ -123,7 +123,7 @@ def _offer_counts(session: Session, case_ids: Sequence[int]) -> dict[int, dict[s
         .group_by(Offer.case_id, Offer.status)
     )
     for case_id, status, count in rows:
-        result.setdefault(case_id, {})[_value(status)] = int(count)
+        result.setdefault(case_id, {})[_text(status)] = int(count)
     return result
 
 
@@ -138,7 +138,7 @@ def _latest_dispatch_status(session: Session, case_ids: Sequence[int]) -> dict[i
         .subquery()
     )
     rows = session.execute(select(Dispatch.case_id, Dispatch.status).join(newest, Dispatch.id == newest.c.id))
-    return {case_id: _value(status) for case_id, status in rows}
+    return {case_id: _text(status) for case_id, status in rows}
 
 
 def _caregiver_names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -152,7 +152,7 @@ def _row(case: Case, counts: dict[str, int], dispatch_status: str | None, caregi
     return BoardRow(
         case_id=case.id,
         reference=case.reference,
-        status=_value(case.status),
+        status=_text(case.status),
         needs_callback=bool(case.needs_callback),
         care_type=_value(case.care_type),
         children=case.children,
@@ -178,4 +178,9 @@ def _row(case: Case, counts: dict[str, int], dispatch_status: str | None, caregi
 def _value(member: object) -> str | None:
     if member is None:
         return None
+    return _text(member)
+
+
+def _text(member: object) -> str:
+    """Return an enum member's value (or the plain value) of a column that is never NULL."""
     return str(getattr(member, "value", member))

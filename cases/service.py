@@ -61,7 +61,7 @@ def open_case_for_call(session: Session, *, call_sid: str, caller: str | None, n
             return case
         insert_ignore(
             session,
-            Case.__table__,  # type: ignore[arg-type]
+            Case.__table__,
             {
                 "reference": new_reference(),
                 "call_sid": call_sid,
@@ -89,7 +89,7 @@ def record_event(
     """Add a timeline event once per key; return False when it was already recorded (a repeat)."""
     inserted = insert_ignore(
         session,
-        CaseEvent.__table__,  # type: ignore[arg-type]
+        CaseEvent.__table__,
         {"case_id": case.id, "key": key[:160], "kind": kind, "at": now, "detail": dict(detail or {})},
         ["case_id", "key"],
     )

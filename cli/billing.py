@@ -77,14 +77,14 @@ def run_command(month: str | None, output_dir: Path | None) -> None:
     else:
         click.echo(f"Monat {month} abgerechnet. (Month billed.)")
     click.echo(f"Rechnungen: {len(report.invoices)}, zusammen {euro_de(report.invoiced_total)}")
-    for invoice in report.invoices:
-        click.echo(f"  {invoice.number}  {euro_de(invoice.total):>12}  {invoice.lines} Position(en)  {invoice.recipient}")
+    for billed in report.invoices:
+        click.echo(f"  {billed.number}  {euro_de(billed.total):>12}  {billed.lines} Position(en)  {billed.recipient}")
     click.echo(f"Arbeitgeber-Abrechnungen: {len(report.statements)}, Entgelte zusammen {euro_de(report.fees_total)}")
-    for statement in report.statements:
-        anteilig = " (anteilig)" if statement.prorated else ""
-        click.echo(f"  {statement.number}  {euro_de(statement.fee):>12}{anteilig}  {statement.employer} "
-                   f"({statement.contract_number}): {statement.cases} Fälle, "
-                   f"{str(statement.care_hours).replace('.', ',')} Std.")
+    for stated in report.statements:
+        anteilig = " (anteilig)" if stated.prorated else ""
+        click.echo(f"  {stated.number}  {euro_de(stated.fee):>12}{anteilig}  {stated.employer} "
+                   f"({stated.contract_number}): {stated.cases} Fälle, "
+                   f"{str(stated.care_hours).replace('.', ',')} Std.")
     if report.flagged:
         click.echo(f"Nicht abgerechnet, bitte prüfen: {len(report.flagged)} Betreuungszeit(en)")
         for flagged in report.flagged:

@@ -28,4 +28,5 @@ def current_services() -> Services:
     """Return the services of the Flask app handling the current request or command."""
     from flask import current_app
 
-    return current_app.extensions["fluxx"]
+    services: Services = current_app.extensions["fluxx"]
+    return services

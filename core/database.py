@@ -7,7 +7,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, TextClause, bindparam, create_engine, event, text
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Result,
+    Table,
+    TextClause,
+    bindparam,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -171,3 +182,12 @@ def insert_ignore(
         ).bindparams(*(bindparam(column, type_=table.columns[column].type) for column in columns))
         _INSERT_IGNORE_CACHE[key] = stmt
     return session.execute(stmt, values).first() is not None
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Return how many rows an UPDATE or DELETE run through `Session.execute` matched.
+
+    `Session.execute` is typed as returning a `Result`; for these statements it is a `CursorResult`,
+    the one that carries the count."""
+    assert isinstance(result, CursorResult), f"{type(result).__name__} has no rowcount"
+    return result.rowcount

@@ -174,11 +174,11 @@ def case_billing_panel(case: Case) -> CarePanel | None:
         codes.append((code, name, euro_de(current.hourly_rate) if current else _("derzeit kein Satz")))
     effective = tariff_code_for(case, family, bool(employer_view and employer_view["valid"]))
     sessions = []
-    invoices = {}
+    invoices: dict[int, str] = {}
     rows = list(s.scalars(select(CareSession).where(CareSession.case_id == case.id).order_by(CareSession.id)))
     ids = {r.invoice_id for r in rows if r.invoice_id}
     if ids:
-        invoices = dict(s.execute(select(Invoice.id, Invoice.number).where(Invoice.id.in_(ids))).all())
+        invoices = dict(s.execute(select(Invoice.id, Invoice.number).where(Invoice.id.in_(ids))).tuples().all())
     for r in rows:
         minutes = None
         if r.started_at and r.ended_at and elapsed_minutes(r.started_at, r.ended_at) > 0:

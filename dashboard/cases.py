@@ -433,7 +433,7 @@ def describe_event(event: CaseEvent, names: Mapping[str, str]) -> str:
 
 def action_error_message(reason: ManualReason | EditError | str) -> str:
     """Return a refusal in words."""
-    return {
+    messages: dict[str, str] = {
         ManualReason.CLOSED: _("Der Fall ist abgeschlossen."),
         ManualReason.CANCELLED: _("Der Fall ist storniert."),
         ManualReason.ALREADY_ASSIGNED: _("Der Fall ist schon an eine Betreuungskraft vergeben."),
@@ -467,7 +467,8 @@ def action_error_message(reason: ManualReason | EditError | str) -> str:
         EditError.HOURS_INVALID: _("Bitte die Dauer als Zahl in Stunden eingeben, z. B. 3 oder 2,5."),
         EditError.HOURS_OUT_OF_RANGE: _("Die Dauer muss zwischen 0,5 und 24 Stunden liegen."),
         EditError.NOTES_TOO_LONG: _("Die Notizen sind zu lang (höchstens 2000 Zeichen)."),
-    }.get(reason, _("Das ging nicht."))  # type: ignore[call-overload]
+    }
+    return messages.get(reason, _("Das ging nicht."))
 
 
 @bp.app_template_global()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from accounts import create_user
 from billing import load_demo_billing
 from caregivers.demo import load_demo_caregivers
+from core.database import rowcount
 from core.errors import HotlineError
 from core.settings import default
 from demo.history import load_demo_history
@@ -73,7 +74,7 @@ def real_data_found(session: Session) -> list[str]:
     return [
         label
         for model, label in REAL_DATA_TABLES
-        if session.scalar(select(exists().where(model.demo.is_(False))))  # type: ignore[attr-defined]
+        if session.scalar(select(exists().where(model.demo.is_(False))))
     ]
 
 
@@ -129,16 +130,16 @@ def remove_demo(session: Session) -> dict[str, int]:
     """Delete every demo row (cases take their timeline, offers and care sessions along); return counts."""
     removed: dict[str, int] = {}
     for model in REMOVE_ORDER:
-        table = model.__table__  # type: ignore[attr-defined]
-        statement = delete(model).where(model.demo.is_(True))  # type: ignore[attr-defined]
-        removed[table.name] = session.execute(statement, execution_options={"synchronize_session": False}).rowcount
+        table = model.__table__
+        statement = delete(model).where(model.demo.is_(True))
+        removed[table.name] = rowcount(session.execute(statement, execution_options={"synchronize_session": False}))
     # A billing run that billed only demo rows has nothing left to point at it.
     runs = delete(BillingRun).where(
         BillingRun.demo.is_(True),
         ~exists().where(Invoice.billing_run_id == BillingRun.id),
         ~exists().where(EmployerStatement.billing_run_id == BillingRun.id),
     )
-    removed["billing_runs"] = session.execute(runs, execution_options={"synchronize_session": False}).rowcount
+    removed["billing_runs"] = rowcount(session.execute(runs, execution_options={"synchronize_session": False}))
     session.flush()
     return removed
 

@@ -219,6 +219,7 @@ def _plan_case(rng: random.Random, day: date, world: HistoryWorld, strike: bool)
         waves = rng.choices((1, 2, 3), weights=(58, 30, 12))[0]
         pool = rng.sample(list(world.caregivers), k=min(len(world.caregivers), waves * 3 - rng.randrange(3)))
         winner = rng.randrange((waves - 1) * 3, len(pool)) if filled else None  # a yes in the last wave
+        answered: datetime | None
         for index, (caregiver_id, _) in enumerate(pool):
             wave = index // 3 + 1
             sent = started + timedelta(minutes=25 * (wave - 1), seconds=index)
@@ -230,8 +231,9 @@ def _plan_case(rng: random.Random, day: date, world: HistoryWorld, strike: bool)
                 offer_status = rng.choices(("declined", "expired"), weights=(60, 40))[0]
                 answered = sent + timedelta(minutes=rng.uniform(1, 20)) if offer_status == "declined" else None
             case.offers.append(PlannedOffer(caregiver_id, wave, index % 3 + 1, offer_status, sent, answered))
+        finished = assigned if filled else started + timedelta(minutes=25 * waves)
         case.dispatch = {"status": "filled" if filled else "exhausted", "wave": waves, "started_at": started,
-                         "finished_at": assigned if filled else started + timedelta(minutes=25 * waves)}
+                         "finished_at": finished}
         case.events.append(("dispatch_started", started))
         if filled and winner is not None:
             caregiver_id, phone = pool[winner]
@@ -248,7 +250,7 @@ def _plan_case(rng: random.Random, day: date, world: HistoryWorld, strike: bool)
             closed_at = care_end + timedelta(minutes=rng.randint(10, 120))
         else:
             status = "cancelled" if rng.random() < 0.4 else "closed"
-            closed_at = case.dispatch["finished_at"] + timedelta(minutes=rng.randint(5, 60))  # type: ignore[operator]
+            closed_at = finished + timedelta(minutes=rng.randint(5, 60))
     elif rng.random() < 0.06:
         status = "cancelled"
     fields.update(status=status, closed_at=closed_at, updated_at=closed_at)
@@ -336,7 +338,9 @@ def _write(session: Session, planned: list[PlannedCase], *, seed: int) -> dict[s
         events += [{"case_id": case_id, "key": f"demo:{kind}", "kind": kind, "at": at, "detail": {}}
                    for kind, at in case.events]
         if case.dispatch is not None:
-            deadline = case.dispatch["started_at"] + timedelta(hours=1)  # type: ignore[operator]
+            started_at = case.dispatch["started_at"]
+            assert isinstance(started_at, datetime)
+            deadline = started_at + timedelta(hours=1)
             dispatches.append({"case_id": case_id, "deadline_at": deadline, "started_by": "demo",
                                "next_wave_at": None, **case.dispatch})
         if case.care is not None:
@@ -394,7 +398,7 @@ def _retain(session: Session, *, now: datetime, months: int) -> int:
 
 
 def _table(model: type[Any]) -> Table:
-    return model.__table__  # type: ignore[no-any-return]
+    return model.__table__
 
 
 def _reference(rng: random.Random, taken: set[str]) -> str:

@@ -28,7 +28,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from core.clock import BERLIN
@@ -301,7 +301,7 @@ def care_window(
 def case_care_window(case: Case, *, now: datetime) -> tuple[datetime, datetime]:
     """Return the care window of the case being matched; "tomorrow" counts from the day of the call."""
     urgency = case.urgency
-    anchor = case.created_at if urgency in (Urgency.TOMORROW, Urgency.LATER) and case.created_at else now
+    anchor = case.created_at if urgency in (Urgency.TOMORROW, Urgency.LATER) and case.created_at is not None else now
     return care_window(
         urgency=urgency, care_starts_at=case.care_starts_at, expected_hours=case.expected_hours, now=anchor
     )
@@ -403,7 +403,9 @@ def load_candidates(
 
     # Core columns, not ORM entities: no identity map, no per-row ORM bookkeeping for 10,000 rows.
     table = Caregiver.__table__.c
-    static_gates = [table.active.is_(True), table.opted_out.is_(False), table.police_certificate_excluded.is_(False)]
+    static_gates: list[ColumnElement[bool]] = [
+        table.active.is_(True), table.opted_out.is_(False), table.police_certificate_excluded.is_(False)
+    ]
     if everyone:
         static_gates = [table.active.is_(True)]
     elif needs.care_type == CareType.ELDERCARE:

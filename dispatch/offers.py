@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases.service import case_fields, record_event
+from core.database import rowcount
 from core.errors import HotlineError
 from core.logs import mask_phone
 from core.phones import is_mobile
@@ -41,6 +42,7 @@ from dispatch.texts import (
     describe_no_match,
     describe_when,
     describe_who,
+    fill_text,
     first_name,
     gsm_safe,
     job_text,
@@ -733,7 +735,7 @@ def _tell_taken(session: Session, *, offer: Offer, caregiver: Caregiver, now: da
     body = job_text("taken", language=caregiver_language(caregiver), code=offer.code)
     # Her yes crossed the winner's: when the "has been filled" SMS to her is still waiting in the
     # outbox, it becomes this answer, so she gets one message, not two.
-    merged = session.execute(
+    merged = rowcount(session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.dedupe_key == f"offer:{offer.id}:withdrawn",
@@ -741,7 +743,7 @@ def _tell_taken(session: Session, *, offer: Offer, caregiver: Caregiver, now: da
         )
         .values(body=body, purpose="offer_taken")
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if not merged:
         enqueue_sms(
             session,
@@ -853,23 +855,22 @@ def _clean_code(code: str | None) -> str | None:
 
 def offer_text(case: Case, *, code: str, language: str, now: datetime) -> str:
     """Return the offer SMS: area, who, when, how long, how to answer; nothing that names the family."""
-    fields = case_fields(case)
     return job_text(
         "offer",
         language=language,
         code=code,
         who=describe_who(
-            care_type=fields["care_type"],
-            children=case.children,  # type: ignore[arg-type]
+            care_type=case.care_type.value if case.care_type is not None else None,
+            children=case.children,
             child_age=case.child_age,
             care_level=case.care_level,
             language=language,
         ),
         area=describe_area(postcode=case.postcode, municipality=case.municipality),
         when=describe_when(
-            urgency=fields["urgency"],
+            urgency=case.urgency.value if case.urgency is not None else None,
             care_starts_at=case.care_starts_at,
-            now=now,  # type: ignore[arg-type]
+            now=now,
             language=language,
         ),
         duration=describe_duration(expected_hours=case.expected_hours, language=language),
@@ -917,15 +918,18 @@ def call_parent_text(case: Case, *, caregiver: Caregiver) -> str:
 
 def unfilled_text(case: Case, *, asked: int, declined: int, why: str | None = None) -> str:
     """Return the coordinators' SMS that nobody took the case (yet), with why nobody matched when known."""
-    extra = {"why": why} if why else {}
-    return job_text(
+    params: dict[str, object] = {
+        "reference": case.reference,
+        "asked": asked,
+        "declined": declined,
+        "summary": describe_case(case_fields(case), language="de", style="sms"),
+        "phone": case.caller or word("fallback.withheld", language="de"),
+    }
+    if why:
+        params["why"] = why
+    return fill_text(
         "unfilled_why" if why else "unfilled",
-        **extra,
+        params,
         language="de",
-        reference=case.reference,
-        asked=asked,
-        declined=declined,
-        summary=describe_case(case_fields(case), language="de", style="sms"),
-        phone=case.caller or word("fallback.withheld", language="de"),
         shrink=("summary", "why") if why else ("summary",),
     )

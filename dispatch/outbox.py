@@ -53,7 +53,7 @@ from typing import Protocol, runtime_checkable
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from core.database import Database, insert_ignore
+from core.database import Database, insert_ignore, rowcount
 from core.logs import mask_phone
 from models.outbox import OutboxMessage, OutboxStatus
 from telephony.gateway import SendError, SmsGateway
@@ -158,7 +158,7 @@ def enqueue_sms(
     session.flush()
     insert_ignore(
         session,
-        OutboxMessage.__table__,  # type: ignore[arg-type]
+        OutboxMessage.__table__,
         {
             "dedupe_key": dedupe_key,
             "purpose": purpose,
@@ -193,7 +193,7 @@ def enqueue_call(
     session.flush()
     insert_ignore(
         session,
-        OutboxMessage.__table__,  # type: ignore[arg-type]
+        OutboxMessage.__table__,
         {
             "dedupe_key": dedupe_key,
             "purpose": purpose,
@@ -301,14 +301,14 @@ def deliver_due_messages(
             continue
         if claim.attempts > 1 and lookup is not None:
             try:
-                sid = lookup.find_recent_sms(
+                found = lookup.find_recent_sms(
                     to=claim.to, body=claim.body, since=claim.created_at - CLOCK_SKEW
                 )
             except SendError as exc:
                 _record_failure(database, claim, exc, now=current(), worker=worker, report=report)
                 continue
-            if sid is not None:
-                _record_found(database, claim, sid, now=current(), worker=worker, report=report)
+            if found is not None:
+                _record_found(database, claim, found, now=current(), worker=worker, report=report)
                 continue
         try:
             sid = gateway.send_sms(
@@ -591,7 +591,7 @@ def _update_claimed(database: Database, claim: _Claim, **values: object) -> bool
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        done = result.rowcount == 1  # type: ignore[attr-defined]
+        done = rowcount(result) == 1
     if not done:
         log.error("outbox %s: claim lost before its result was recorded", claim.id)
     return done

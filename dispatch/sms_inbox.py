@@ -64,9 +64,9 @@ def _store_once(session: Session, values: dict[str, object]) -> int | None:
     """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = (
-        dialect.insert(InboundMessage.__table__)  # type: ignore[arg-type]
+        dialect.insert(InboundMessage.__table__)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["message_sid"])
-        .returning(InboundMessage.__table__.c.id)  # type: ignore[attr-defined]
+        .returning(InboundMessage.__table__.c.id)
     )
     return session.execute(stmt).scalar_one_or_none()

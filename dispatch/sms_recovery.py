@@ -181,7 +181,7 @@ def reconcile_inbound_sms(
 def claim_reconcile_run(database: Database, *, now: datetime, every: timedelta = RECONCILE_EVERY) -> bool:
     """Return True when this worker may reconcile now (one run per `every`, across workers)."""
     with database.unit_of_work() as session:
-        if insert_ignore(session, JobRun.__table__, {"name": JOB_NAME, "last_run_at": now}, ["name"]):  # type: ignore[arg-type]
+        if insert_ignore(session, JobRun.__table__, {"name": JOB_NAME, "last_run_at": now}, ["name"]):
             return True
         claimed = session.execute(
             update(JobRun).where(JobRun.name == JOB_NAME, JobRun.last_run_at <= now - every).values(last_run_at=now)

@@ -117,6 +117,18 @@ def job_text(
     **params: object,
 ) -> str:
     """Return the text `key` filled in, shortening the `shrink` params (in order) until it fits."""
+    return fill_text(key, params, language=language, shrink=shrink, max_segments=max_segments)
+
+
+def fill_text(
+    key: str,
+    params: Mapping[str, object],
+    *,
+    language: str,
+    shrink: Sequence[str] = (),
+    max_segments: int = MAX_SEGMENTS,
+) -> str:
+    """Return the text `key` filled in with `params` (job_text with the params as one mapping)."""
     template = _lookup(load_job_texts(language if language in LANGUAGES else "de"), key)
     values = {name: str(value) for name, value in params.items()}
     for name in shrink:
@@ -157,7 +169,7 @@ def describe_no_match(counts: Mapping[str, int], *, language: str) -> str:
 
 def word(key: str, *, language: str, **params: object) -> str:
     """Return a small word or phrase from the texts' tables (e.g. "when.today_at")."""
-    return job_text(key, language=language, max_segments=99, **params)
+    return fill_text(key, params, language=language, max_segments=99)
 
 
 def _cut(text: str, length: int) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from core.database import rowcount
 from core.logs import mask_phone
 from models import (
     AuditEntry,
@@ -83,18 +84,18 @@ def erase_person(session: Session, *, phone: str, now: datetime) -> EraseReport:
         caregiver.updated_at = now
         session.execute(update(Case).where(Case.caregiver == phone).values(caregiver=None))
         report.caregivers = 1
-    report.shifts = session.execute(
+    report.shifts = rowcount(session.execute(
         update(Shift).where(Shift.phone == phone).values(name=REDACTED, phone="")
-    ).rowcount or 0
-    report.users = session.execute(update(User).where(User.phone == phone).values(phone=None)).rowcount or 0
+    )) or 0
+    report.users = rowcount(session.execute(update(User).where(User.phone == phone).values(phone=None))) or 0
     report.messages = (
-        session.execute(
+        rowcount(session.execute(
             update(OutboxMessage).where(OutboxMessage.to_number == phone).values(to_number="", body=REDACTED)
-        ).rowcount or 0
+        )) or 0
     ) + (
-        session.execute(
+        rowcount(session.execute(
             update(InboundMessage).where(InboundMessage.from_number == phone).values(from_number=None, body=REDACTED)
-        ).rowcount or 0
+        )) or 0
     )
     session.add(AuditEntry(user_id=None, case_id=None, action="gdpr_erase", at=now,
                            detail={"phone": mask_phone(phone), "cases": report.cases,

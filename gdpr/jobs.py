@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 
 from core.container import Services
-from core.database import insert_ignore
+from core.database import insert_ignore, rowcount
 from gdpr.retention import RetentionPolicy, RetentionReport, apply_retention
 from models import JobRun
 from telephony.gateway import delete_recording_with
@@ -22,13 +22,13 @@ EVERY = timedelta(hours=24)
 def claim_daily_run(services: Services, *, name: str, now: datetime) -> bool:
     """Return True when this worker may run the daily job now (one claim per 24 hours, across workers)."""
     with services.database.unit_of_work() as session:
-        if insert_ignore(session, JobRun.__table__, {"name": name, "last_run_at": now}, ["name"]):  # type: ignore[arg-type]
+        if insert_ignore(session, JobRun.__table__, {"name": name, "last_run_at": now}, ["name"]):
             return True
-        claimed = session.execute(
+        claimed = rowcount(session.execute(
             update(JobRun)
             .where(JobRun.name == name, JobRun.last_run_at <= now - EVERY)
             .values(last_run_at=now)
-        ).rowcount
+        ))
         return claimed == 1
 
 

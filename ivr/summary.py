@@ -6,7 +6,8 @@ A caller recognised as a registered family (fields "known_family" true, or the c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import SupportsIndex, SupportsInt
 
 STYLES = ("speech", "sms")
 
@@ -154,7 +155,9 @@ def _flags(fields: Mapping[str, object]) -> list[str]:
     flags = fields.get("flags") or ()
     if isinstance(flags, str):
         flags = [flags]
-    return [str(_value(flag)) for flag in flags]  # type: ignore[union-attr]
+    if not isinstance(flags, Iterable):
+        raise TypeError(f"flags must be a list, not {type(flags).__name__}")
+    return [str(_value(flag)) for flag in flags]
 
 
 def _lookup(table: object, value: object) -> str | None:
@@ -171,7 +174,9 @@ def _value(value: object) -> object:
 def _int(value: object) -> int | None:
     if value is None or value == "":
         return None
+    if not isinstance(value, str | bytes | bytearray | SupportsInt | SupportsIndex):
+        return None  # int() would refuse it with a TypeError
     try:
-        return int(value)  # type: ignore[call-overload]
+        return int(value)
     except (TypeError, ValueError):
         return None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Boolean, DateTime, Enum, MetaData, TypeDecorator, false
+from sqlalchemy import Boolean, DateTime, Enum, MetaData, Table, TypeDecorator, false
 from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
 
 NAMING_CONVENTION = {
@@ -22,6 +22,11 @@ class Base(DeclarativeBase):
     """Base class of every model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # Every model maps one table (none maps a join or a select): to mypy `__table__` is a Table,
+        # not the FromClause SQLAlchemy declares, so `insert_ignore(session, Model.__table__, …)` checks.
+        __table__: ClassVar[Table]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

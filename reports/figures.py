@@ -396,8 +396,8 @@ def build_report(
             for key in (month, WHOLE_PERIOD):
                 groups[(key, dimension, value)].care_minutes += item.minutes
                 cared[(key, dimension, value)].add(item.case.key or id(item.case))
-    for key, case_keys in cared.items():
-        groups[key].care_cases = len(case_keys)
+    for group, case_keys in cared.items():
+        groups[group].care_cases = len(case_keys)
     for month in period.months:  # every month of the period has a total row, even an empty one
         groups.setdefault((month, TOTAL, ALL), Figures())
     groups.setdefault((WHOLE_PERIOD, TOTAL, ALL), Figures())

@@ -1,10 +1,10 @@
 """The roster: shifts, their CSV import, and who is on duty when."""
 
+from core.csvfile import RowError
 from roster.demo import load_demo_roster
 from roster.importer import (
     ImportReport,
     RosterImportError,
-    RowError,
     ShiftRow,
     import_roster,
     parse_roster_csv,

@@ -75,7 +75,8 @@ def build_calendar(shifts: Sequence[CalendarShift], *, name: str, now: datetime)
         event.add("transp", "OPAQUE")
         event.add("status", "CONFIRMED")
         calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def find_feed_shifts(session: Session, *, phone: str, now: datetime) -> list[CalendarShift]:

@@ -73,7 +73,7 @@ def start_screening(
     """Note that a coordinator's phone answered and now hears the screening."""
     insert_ignore(
         session,
-        CoordinatorLeg.__table__,  # type: ignore[arg-type]
+        CoordinatorLeg.__table__,
         {
             "leg_sid": leg_sid,
             "parent_call_sid": parent_call_sid,

@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from sqlalchemy import func, select, update
 
-from core.database import Database
+from core.database import Database, rowcount
 from core.logs import mask_phone
 from models import CoordinatorLeg, LegState
 from telephony.gateway import SendError
@@ -122,7 +122,7 @@ def _end(database: Database, leg: _Leg, *, now: datetime) -> bool:
             .values(state=LegState.ENDED, updated_at=now, checked_at=now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
 
 def _mark_checked(database: Database, leg: _Leg, *, now: datetime) -> None:

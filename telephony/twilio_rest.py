@@ -68,7 +68,7 @@ class RedirectingHttpClient(TwilioHttpClient):
         parts = urlsplit(url)
         return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, parts.fragment))
 
-    def request(  # type: ignore[override]
+    def request(
         self,
         method: str,
         url: str,
