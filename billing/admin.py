@@ -21,6 +21,7 @@ from billing.employers import get_employer_by_contract, month_bounds
 from billing.families import find_family_by_phone
 from billing.membership import add_membership
 from billing.tariffs import BillingError, define_tariff
+from cases.events import EventKind
 from cases.service import record_event
 from core.phones import normalize_phone
 from models import BillingRun, Case, Employer, Family, FamilyPhone, MemberMunicipality, Tariff
@@ -252,7 +253,7 @@ def set_case_tariff(session: Session, *, case: Case, tariff_code: str | None, no
         session,
         case,
         key=f"tariff:{tariff_code}:{now.isoformat()}",
-        kind="tariff_set",
+        kind=EventKind.TARIFF_SET,
         now=now,
         detail={"tariff_code": tariff_code, "previous": previous, "by": by[:64]},
     )
@@ -271,7 +272,7 @@ def unlink_case_employer(session: Session, *, case: Case, now: datetime, by: str
         session,
         case,
         key=f"employer:none:{now.isoformat()}",
-        kind="employer_unlinked",
+        kind=EventKind.EMPLOYER_UNLINKED,
         now=now,
         detail={"previous": previous, "by": by[:64]},
     )

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from billing.tariffs import BillingError, money
+from cases.events import EventKind
 from cases.service import record_event
 from core.inputs import InputError, get_id, normalize_month, parse_month
 from models import Case, Employer
@@ -103,7 +104,7 @@ def link_case_to_employer(session: Session, *, case: Case, employer: Employer, n
     case.updated_at = now
     session.flush()
     record_event(
-        session, case, key=f"employer:{employer.id}:{now.isoformat()}", kind="employer_linked", now=now,
+        session, case, key=f"employer:{employer.id}:{now.isoformat()}", kind=EventKind.EMPLOYER_LINKED, now=now,
         detail={"employer": employer.id, "contract_number": employer.contract_number, "previous": previous},
     )
     return True

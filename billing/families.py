@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from billing.tariffs import BillingError
+from cases.events import EventKind
 from cases.service import record_event
 from core.phones import normalize_phone
 from models import Case, Employer, Family, FamilyPhone
@@ -101,7 +102,7 @@ def recognise_family(session: Session, *, case: Case, now: datetime) -> Family |
     case.add_flag(FLAG_KNOWN_FAMILY)
     case.updated_at = now
     session.flush()
-    record_event(session, case, key="known-family", kind="family_recognised", now=now,
+    record_event(session, case, key="known-family", kind=EventKind.FAMILY_RECOGNISED, now=now,
                  detail={"family": family.id, "employer": family.employer_id})
     log.info("case %s: caller is registered family %s", case.id, family.id)
     return family

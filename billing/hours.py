@@ -38,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.tariffs import BillingError, money
+from cases.events import EventKind
 from cases.service import record_event
 from core.clock import BERLIN
 from core.settings import default
@@ -222,7 +223,7 @@ def record_care_start(session: Session, *, caregiver: Caregiver, code: str, now:
     )
     session.add(care)
     session.flush()
-    record_event(session, case, key=f"care:{care.id}:start", kind="care_started", now=now,
+    record_event(session, case, key=f"care:{care.id}:start", kind=EventKind.CARE_STARTED, now=now,
                  detail={"care_session": care.id, "caregiver": caregiver.id, "source": "sms"})
     return CareUpdate(CareOutcome.STARTED, care, case)
 
@@ -259,7 +260,7 @@ def record_care_end(session: Session, *, caregiver: Caregiver, code: str | None,
     )
     session.add(care)
     session.flush()
-    record_event(session, case, key=f"care:{care.id}:end", kind="care_ended", now=now,
+    record_event(session, case, key=f"care:{care.id}:end", kind=EventKind.CARE_ENDED, now=now,
                  detail={"care_session": care.id, "caregiver": caregiver.id, "flag": MISSING_START})
     return CareUpdate(CareOutcome.END_WITHOUT_START, care, case)
 
@@ -269,7 +270,7 @@ def _close(session: Session, *, care: CareSession, case: Case, now: datetime) ->
     care.flag = assess_times(started_at=care.started_at, ended_at=now, opened_at=case.created_at, now=now)
     care.updated_at = now
     session.flush()
-    record_event(session, case, key=f"care:{care.id}:end", kind="care_ended", now=now,
+    record_event(session, case, key=f"care:{care.id}:end", kind=EventKind.CARE_ENDED, now=now,
                  detail={"care_session": care.id, "caregiver": care.caregiver_id, "flag": care.flag})
     return CareUpdate(CareOutcome.ENDED, care, case)
 
@@ -315,7 +316,7 @@ def enter_care_times(
     care_session.updated_at = now
     session.flush()
     record_event(
-        session, case, key=f"care:{care_session.id}:entered:{now.isoformat()}", kind="care_times_entered", now=now,
+        session, case, key=f"care:{care_session.id}:entered:{now.isoformat()}", kind=EventKind.CARE_TIMES_ENTERED, now=now,
         detail={"care_session": care_session.id, "flag": care_session.flag, "confirmed": confirmed,
                 "by": entered_by},
     )

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from cases.events import EventKind
 from cases.service import record_event
 from core.clock import BERLIN
 from models import Case, MemberMunicipality
@@ -71,6 +72,6 @@ def flag_membership(session: Session, *, case: Case, now: datetime) -> bool:
     if FLAG_NON_MEMBER not in (case.flags or []):
         case.add_flag(FLAG_NON_MEMBER)
         case.updated_at = now
-        record_event(session, case, key=f"non-member:{case.municipality}"[:160], kind="non_member_municipality",
+        record_event(session, case, key=f"non-member:{case.municipality}"[:160], kind=EventKind.NON_MEMBER_MUNICIPALITY,
                      now=now, detail={"municipality": case.municipality, "day": day.isoformat()})
     return True

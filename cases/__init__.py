@@ -1,5 +1,6 @@
 """The case log and its timeline."""
 
+from cases.events import EventKind
 from cases.references import new_reference, normalize_reference
 from cases.service import (
     CaseNotFound,
@@ -16,6 +17,7 @@ from cases.service import (
 
 __all__ = [
     "CaseNotFound",
+    "EventKind",
     "apply_answers",
     "case_fields",
     "case_to_json",

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from cases.events import EventKind
 from cases.service import record_event
 from core.inputs import InputError, local_to_utc, parse_date, parse_time, split_offset, with_reading
 from models import Case
@@ -153,7 +154,7 @@ def edit_case(session: Session, *, case: Case, details: CaseDetails, by: str, no
         session,
         case,
         key=f"edited:{now.isoformat()}:{secrets.token_hex(4)}",
-        kind="case_edited",
+        kind=EventKind.CASE_EDITED,
         now=now,
         detail={"fields": changed, "by": by[:64]},
     )

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, TextClause, bindparam, text
 
+from cases.events import EventKind
 from cases.service import ENUM_ANSWERS, PLAIN_ANSWERS
 from core.database import Database
 from models.base import UTCDateTime
@@ -60,7 +61,7 @@ def record_answer(
     *,
     call_sid: str,
     key: str,
-    kind: str,
+    kind: EventKind,
     detail: Mapping[str, Any],
     answers: Mapping[str, object],
     flags: tuple[str, ...] | list[str] = (),
@@ -68,7 +69,7 @@ def record_answer(
     now: datetime,
 ) -> JournalEntry | None:
     """Record one answer of the call's case once per key; None when the call has no case yet."""
-    event = {"key": key[:160], "kind": kind, "at": now, "detail": dict(detail), "call_sid": call_sid}
+    event = {"key": key[:160], "kind": EventKind(kind).value, "at": now, "detail": dict(detail), "call_sid": call_sid}
     values: dict[str, object] = {name: _column_value(name, value) for name, value in answers.items()
                                  if name in ENUM_ANSWERS or name in PLAIN_ANSWERS}
     if language:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from cases.events import EventKind
 from cases.references import new_reference, normalize_reference
 from core.database import insert_ignore
 from core.errors import HotlineError
@@ -82,7 +83,7 @@ def record_event(
     case: Case,
     *,
     key: str,
-    kind: str,
+    kind: EventKind,
     now: datetime,
     detail: Mapping[str, Any] | None = None,
 ) -> bool:
@@ -90,7 +91,7 @@ def record_event(
     inserted = insert_ignore(
         session,
         CaseEvent.__table__,
-        {"case_id": case.id, "key": key[:160], "kind": kind, "at": now, "detail": dict(detail or {})},
+        {"case_id": case.id, "key": key[:160], "kind": EventKind(kind).value, "at": now, "detail": dict(detail or {})},
         ["case_id", "key"],
     )
     if inserted:

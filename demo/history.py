@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from billing.families import FLAG_KNOWN_FAMILY
 from billing.membership import FLAG_NON_MEMBER
 from billing.run import get_billing_run, run_billing
+from cases.events import EventKind
 from cases.references import ALPHABET, LENGTH
 from core.clock import BERLIN
 from core.settings import default
@@ -106,7 +107,7 @@ class PlannedCase:
     offers: list[PlannedOffer] = field(default_factory=list)
     dispatch: dict[str, object] | None = None
     care: tuple[datetime, datetime] | None = None
-    events: list[tuple[str, datetime]] = field(default_factory=list)
+    events: list[tuple[EventKind, datetime]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def _plan_case(rng: random.Random, day: date, world: HistoryWorld, strike: bool)
         employer = employers[0] if len(employers) == 1 or rng.random() < 0.85 else employers[1]
         fields.update(employer_id=employer[0], tariff_code="partner")
     case = PlannedCase(created_at=created, fields=fields)
-    case.events.append(("call_received", created))
+    case.events.append((EventKind.CALL_RECEIVED, created))
 
     # The call: a coordinator is bridged most of the time; else voicemail or the caller hung up.
     answer = rng.random()
@@ -195,11 +196,11 @@ def _plan_case(rng: random.Random, day: date, world: HistoryWorld, strike: bool)
         ended = connected + timedelta(minutes=rng.uniform(3, 12))
         fields.update(connected_at=connected, dial_stage="primary" if wait < 25 else "backup",
                       coordinator=rng.choice(world.coordinators))
-        case.events.append(("coordinator_accepted", connected))
+        case.events.append((EventKind.COORDINATOR_ACCEPTED, connected))
     elif answer < 0.97:
         fields.update(dial_stage="voicemail", needs_callback=False)
         ended = menu_end + timedelta(seconds=rng.randint(60, 150))
-        case.events.append(("voicemail_recorded", ended))
+        case.events.append((EventKind.VOICEMAIL_RECORDED, ended))
     else:
         fields["dial_stage"] = "primary"
     fields["call_ended_at"] = ended
@@ -234,7 +235,7 @@ def _plan_case(rng: random.Random, day: date, world: HistoryWorld, strike: bool)
         finished = assigned if filled else started + timedelta(minutes=25 * waves)
         case.dispatch = {"status": "filled" if filled else "exhausted", "wave": waves, "started_at": started,
                          "finished_at": finished}
-        case.events.append(("dispatch_started", started))
+        case.events.append((EventKind.DISPATCH_STARTED, started))
         if filled and winner is not None:
             caregiver_id, phone = pool[winner]
             care_start = assigned + timedelta(minutes=rng.uniform(15, 40))
@@ -246,7 +247,7 @@ def _plan_case(rng: random.Random, day: date, world: HistoryWorld, strike: bool)
                           care_starts_at=care_start,
                           expected_hours=round((care_end - care_start) / timedelta(hours=1)))
             case.care = (care_start, care_end)
-            case.events += [("dispatch_filled", assigned), ("care_started", care_start), ("care_ended", care_end)]
+            case.events += [(EventKind.DISPATCH_FILLED, assigned), (EventKind.CARE_STARTED, care_start), (EventKind.CARE_ENDED, care_end)]
             closed_at = care_end + timedelta(minutes=rng.randint(10, 120))
         else:
             status = "cancelled" if rng.random() < 0.4 else "closed"
@@ -254,7 +255,7 @@ def _plan_case(rng: random.Random, day: date, world: HistoryWorld, strike: bool)
     elif rng.random() < 0.06:
         status = "cancelled"
     fields.update(status=status, closed_at=closed_at, updated_at=closed_at)
-    case.events.append(("case_cancelled" if status == "cancelled" else "case_closed", closed_at))
+    case.events.append((EventKind.CASE_CANCELLED if status == "cancelled" else EventKind.CASE_CLOSED, closed_at))
     return case
 
 
@@ -335,7 +336,7 @@ def _write(session: Session, planned: list[PlannedCase], *, seed: int) -> dict[s
                                rows))
     events, dispatches, sessions = [], [], []
     for case_id, case in zip(ids, planned, strict=True):
-        events += [{"case_id": case_id, "key": f"demo:{kind}", "kind": kind, "at": at, "detail": {}}
+        events += [{"case_id": case_id, "key": f"demo:{kind}", "kind": kind.value, "at": at, "detail": {}}
                    for kind, at in case.events]
         if case.dispatch is not None:
             started_at = case.dispatch["started_at"]

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cases.events import EventKind
 from cases.service import case_fields, record_event
 from core.errors import HotlineError
 from core.logs import mask_phone
@@ -145,7 +146,7 @@ def redispatch_case(
         session,
         case,
         key=f"redispatch:{now.isoformat()}",
-        kind="redispatch_requested",
+        kind=EventKind.REDISPATCH_REQUESTED,
         now=now,
         detail={"by": by[:64], "withdrawn": withdrawn},
     )
@@ -239,7 +240,7 @@ def assign_by_hand(
         session,
         case,
         key=f"assigned-by-hand:{caregiver.id}",
-        kind="assigned_by_hand",
+        kind=EventKind.ASSIGNED_BY_HAND,
         now=now,
         detail={"caregiver": caregiver.id, "by": by[:64], "dispatch": dispatch.id if dispatch else None},
     )
@@ -272,7 +273,7 @@ def assign_by_hand(
             session,
             case,
             key="assigned-by-hand:parent",
-            kind="parent_notified",
+            kind=EventKind.PARENT_NOTIFIED,
             now=now,
             detail={"by": "sms"},
         )
@@ -282,7 +283,7 @@ def assign_by_hand(
             session,
             case,
             key="assigned-by-hand:parent",
-            kind="parent_call_requested",
+            kind=EventKind.PARENT_CALL_REQUESTED,
             now=now,
             detail={"by": "dashboard"},
         )
@@ -324,7 +325,7 @@ def close_case(session: Session, *, case: Case, now: datetime, by: str) -> int:
         session,
         case,
         key="closed",
-        kind="case_closed",
+        kind=EventKind.CASE_CLOSED,
         now=now,
         detail={"by": by[:64], "withdrawn": withdrawn},
     )
@@ -355,7 +356,7 @@ def cancel_case(
         session,
         case,
         key="cancelled",
-        kind="case_cancelled",
+        kind=EventKind.CASE_CANCELLED,
         now=now,
         detail={
             "by": by[:64],
@@ -443,7 +444,7 @@ def request_callback(
         session,
         case,
         key=f"callback:{message.id}:requested",
-        kind="callback_requested",
+        kind=EventKind.CALLBACK_REQUESTED,
         now=now,
         detail={"by": user.username, "outbox": message.id},
     )
@@ -461,7 +462,7 @@ def plan_callback(
             session,
             case,
             key=f"{key}:machine",
-            kind="callback_mailbox",
+            kind=EventKind.CALLBACK_MAILBOX,
             now=now,
             detail={"answered_by": (answered_by or "")[:32]},
         )
@@ -470,7 +471,7 @@ def plan_callback(
             session,
             case,
             key=f"{key}:answered",
-            kind="callback_answered",
+            kind=EventKind.CALLBACK_ANSWERED,
             now=now,
             detail={"parent_known": bool(case.caller)},
         )
@@ -493,7 +494,7 @@ def record_callback_result(
         session,
         case,
         key=f"callback:{call_sid or now.isoformat()}:dialed",
-        kind="callback_result",
+        kind=EventKind.CALLBACK_RESULT,
         now=now,
         detail={"status": status, "reached": reached},
     )
@@ -512,7 +513,7 @@ def record_callback_call_status(
         session,
         case,
         key=f"callback:{call_sid or now.isoformat()}:status:{status}",
-        kind="callback_call_status",
+        kind=EventKind.CALLBACK_CALL_STATUS,
         now=now,
         detail={"status": status},
     )

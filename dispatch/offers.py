@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from cases.events import EventKind
 from cases.service import case_fields, record_event
 from core.database import rowcount
 from core.errors import HotlineError
@@ -234,14 +235,14 @@ def start_dispatch(
         session,
         case,
         key=f"dispatch:{dispatch.id}:started",
-        kind="dispatch_started",
+        kind=EventKind.DISPATCH_STARTED,
         now=now,
         detail={"dispatch": dispatch.id, "started_by": dispatch.started_by, "candidates": len(candidates)},
     )
     if not candidates:
         # Say why: a list imported without certificate dates, say, leaves every child job unfilled.
         reasons = find_no_match_reasons(session, case=case, now=now, exclude=declined).as_dict()
-        record_event(session, case, key=f"dispatch:{dispatch.id}:no-match", kind="no_match", now=now,
+        record_event(session, case, key=f"dispatch:{dispatch.id}:no-match", kind=EventKind.NO_MATCH, now=now,
                      detail={"dispatch": dispatch.id, **reasons})
         end_dispatch(session, dispatch=dispatch, case=case, status=DispatchStatus.EXHAUSTED, now=now)
         alert_unfilled(session, dispatch=dispatch, case=case, now=now, policy=policy, reason="exhausted",
@@ -313,7 +314,7 @@ def send_wave(
         session,
         case,
         key=f"dispatch:{dispatch.id}:wave:{dispatch.wave}",
-        kind="dispatch_wave",
+        kind=EventKind.DISPATCH_WAVE,
         now=now,
         detail={"dispatch": dispatch.id, "wave": dispatch.wave, "offers": [o.id for o in offers]},
     )
@@ -364,7 +365,7 @@ def send_offer(
         session,
         case,
         key=f"offer:{offer.id}:sent",
-        kind="offer_sent",
+        kind=EventKind.OFFER_SENT,
         now=now,
         detail={
             "offer": offer.id,
@@ -414,7 +415,7 @@ def end_dispatch(
         session,
         case,
         key=f"dispatch:{dispatch.id}:{status.value}",
-        kind=f"dispatch_{status.value}",
+        kind=EventKind(f"dispatch_{status.value}"),
         now=now,
         detail={"dispatch": dispatch.id, "expired_offers": expired},
     )
@@ -455,7 +456,7 @@ def alert_unfilled(
         session,
         case,
         key=f"dispatch:{dispatch.id}:unfilled-alert",
-        kind="coordinators_alerted",
+        kind=EventKind.COORDINATORS_ALERTED,
         now=now,
         detail={
             "dispatch": dispatch.id,
@@ -562,7 +563,7 @@ def decline_offer(
         session,
         case,
         key=f"offer:{target.id}:declined",
-        kind="offer_declined",
+        kind=EventKind.OFFER_DECLINED,
         now=now,
         detail={"offer": target.id, "caregiver": caregiver.id, "code": target.code},
     )
@@ -627,7 +628,7 @@ def withdraw_open_offers(session: Session, *, case: Case, now: datetime, reason:
             session,
             case,
             key=f"offer:{offer.id}:withdrawn",
-            kind="offer_withdrawn",
+            kind=EventKind.OFFER_WITHDRAWN,
             now=now,
             detail={"offer": offer.id, "caregiver": offer.caregiver_id, "reason": reason[:40]},
         )
@@ -684,7 +685,7 @@ def _try_to_win(session: Session, *, offer: Offer, caregiver: Caregiver, now: da
         session,
         case,
         key=f"offer:{offer.id}:accepted",
-        kind="offer_accepted",
+        kind=EventKind.OFFER_ACCEPTED,
         now=now,
         detail={"offer": offer.id, "caregiver": caregiver.id, "code": offer.code},
     )
@@ -692,7 +693,7 @@ def _try_to_win(session: Session, *, offer: Offer, caregiver: Caregiver, now: da
         session,
         case,
         key=f"dispatch:{dispatch.id}:filled",
-        kind="dispatch_filled",
+        kind=EventKind.DISPATCH_FILLED,
         now=now,
         detail={"dispatch": dispatch.id, "caregiver": caregiver.id},
     )
@@ -758,7 +759,7 @@ def _tell_taken(session: Session, *, offer: Offer, caregiver: Caregiver, now: da
         session,
         case,
         key=f"offer:{offer.id}:taken",
-        kind="offer_taken",
+        kind=EventKind.OFFER_TAKEN,
         now=now,
         detail={"offer": offer.id, "caregiver": caregiver.id},
     )
@@ -780,7 +781,7 @@ def _tell_parent(session: Session, *, case: Case, offer: Offer, caregiver: Careg
             session,
             case,
             key=f"offer:{offer.id}:parent",
-            kind="parent_notified",
+            kind=EventKind.PARENT_NOTIFIED,
             now=now,
             detail={"by": "sms"},
         )
@@ -791,7 +792,7 @@ def _tell_parent(session: Session, *, case: Case, offer: Offer, caregiver: Careg
         session,
         case,
         key=f"offer:{offer.id}:parent",
-        kind="parent_call_requested",
+        kind=EventKind.PARENT_CALL_REQUESTED,
         now=now,
         detail={"by": "coordinator", "recipients": recipients},
     )
@@ -805,7 +806,7 @@ def _alert_backed_out(session: Session, *, offer: Offer, caregiver: Caregiver, n
         session,
         case,
         key=f"offer:{offer.id}:backed-out",
-        kind="caregiver_backed_out",
+        kind=EventKind.CAREGIVER_BACKED_OUT,
         now=now,
         detail={"offer": offer.id, "caregiver": caregiver.id},
     ):

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, cast, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from cases.events import EventKind
 from cases.service import record_event
 from core.database import Database
 from core.logs import mask_phone
@@ -202,7 +203,7 @@ def _alert_family(session: Session, *, message_id: int, now: datetime, policy: D
         session,
         case,
         key=f"outbox:{message.id}:family-undelivered",
-        kind="family_sms_undelivered",
+        kind=EventKind.FAMILY_SMS_UNDELIVERED,
         now=now,
         detail={"outbox": message.id, "purpose": message.purpose, "reason": reason, "recipients": recipients},
     ):
@@ -313,7 +314,7 @@ def _replace_offer(
         session,
         case,
         key=f"offer:{offer.id}:undeliverable",
-        kind="offer_undeliverable",
+        kind=EventKind.OFFER_UNDELIVERABLE,
         now=now,
         detail={"offer": offer.id, "caregiver": offer.caregiver_id},
     )

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from cases.events import EventKind
 from cases.service import record_event
 from core.settings import Settings, default
 from gdpr.erasure import anonymise_case
@@ -86,7 +87,7 @@ def forget_voicemail(session: Session, *, case_id: int, now: datetime) -> None:
     case.voicemail_sid = case.voicemail_url = None
     case.voicemail_seconds = None
     case.updated_at = now
-    record_event(session, case, key=f"voicemail-deleted:{sid}", kind="voicemail_deleted", now=now)
+    record_event(session, case, key=f"voicemail-deleted:{sid}", kind=EventKind.VOICEMAIL_DELETED, now=now)
 
 
 def apply_retention(

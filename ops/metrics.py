@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from cases.events import EventKind
 from models import Case, CaseEvent, CaseStatus, Offer, OfferStatus
 from models.outbox import OutboxMessage, OutboxStatus
 from ops.facts import read_outbox_facts, read_worker_facts
@@ -61,7 +62,7 @@ def read_figures(session: Session, *, now: datetime, lock_key: int) -> Figures:
     """Read every figure from the database (demo rows left out)."""
     figures = Figures()
     real = Case.demo.is_(False)
-    voicemail_left = exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == "voicemail_recorded")
+    voicemail_left = exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == EventKind.VOICEMAIL_RECORDED.value)
 
     # Calls by outcome: a finished call ended at a person, in the voicemail, or without either.
     outcome = case(
@@ -88,7 +89,7 @@ def read_figures(session: Session, *, now: datetime, lock_key: int) -> Figures:
 
     # Callers on the line, ringing through the dial stages; waiting since the first stage began.
     first_ring = (
-        select(func.min(CaseEvent.at)).where(CaseEvent.case_id == Case.id, CaseEvent.kind == "dial_stage")
+        select(func.min(CaseEvent.at)).where(CaseEvent.case_id == Case.id, CaseEvent.kind == EventKind.DIAL_STAGE.value)
         .scalar_subquery()
     )
     figures.waiting = {stage: 0 for stage in WAITING_STAGES}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from billing.families import recognise_family
 from billing.membership import flag_membership
+from cases.events import EventKind
 from cases.journal import record_answer
 from cases.service import apply_answers, get_case_by_call_sid, open_case_for_call, record_event, require_case
 from core.database import Database
@@ -78,7 +79,7 @@ def begin_call(session: Session, *, call_sid: str, caller: str | None, now: date
     if case.caller:
         _never_fail(session, case, "known family", lambda: recognise_family(session, case=case, now=now))
     is_open = policy.hours.is_open(now, open_on_holidays=policy.open_on_holidays)
-    record_event(session, case, key="incoming", kind="call_received", now=now, detail={"open": is_open})
+    record_event(session, case, key="incoming", kind=EventKind.CALL_RECEIVED, now=now, detail={"open": is_open})
     if not is_open:
         start_voicemail(session, case=case, now=now, after_hours=True)
         return CallStart(case=case, is_open=False, ask=None)
@@ -108,19 +109,19 @@ def answer_step(
     if isinstance(result.next, Connect):  # why the menu ends here: "0 for a person" is a wish, not a wrong key
         detail["why"] = result.next.why.value
     if isinstance(result.next, Ask) and not result.answers.get("municipality"):
-        entry = record_answer(database, call_sid=call_sid, key=key, kind="menu_answer", detail=detail,
+        entry = record_answer(database, call_sid=call_sid, key=key, kind=EventKind.MENU_ANSWER, detail=detail,
                               answers=result.answers, flags=result.flags, language=result.language, now=now)
         if entry is not None:
             return StepOutcome(case_id=entry.case_id, language=entry.language, next=result.next, stage=None)
     with database.unit_of_work() as session:
         case = open_case_for_call(session, call_sid=call_sid, caller=normalize_phone(caller), now=now)
-        if record_event(session, case, key=key, kind="menu_answer", now=now, detail=detail):
+        if record_event(session, case, key=key, kind=EventKind.MENU_ANSWER, now=now, detail=detail):
             apply_answers(case, answers=result.answers, flags=result.flags, language=result.language, now=now)
             if result.answers.get("municipality"):
                 _never_fail(session, case, "membership", lambda: flag_membership(session, case=case, now=now))
         stage = None
         if isinstance(result.next, Connect):
-            record_event(session, case, key="connect", kind="menu_done", now=now,
+            record_event(session, case, key="connect", kind=EventKind.MENU_DONE, now=now,
                          detail={"why": result.next.why.value})
             stage = ring_next(session, case=case, after=None, now=now, policy=policy)
         return StepOutcome(case_id=case.id, language=case.language, next=result.next, stage=stage, case=case)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cases.events import EventKind
 from cases.service import case_fields, record_event
 from core.database import insert_ignore
 from core.phones import is_mobile
@@ -56,7 +57,7 @@ def choose_next_stage(
     case.dial_stage = stage.kind.value
     case.updated_at = now
     record_event(
-        session, case, key=f"stage:{stage.kind.value}", kind="dial_stage", now=now,
+        session, case, key=f"stage:{stage.kind.value}", kind=EventKind.DIAL_STAGE, now=now,
         detail={"stage": stage.kind.value, "numbers": list(stage.numbers)},
     )
     return stage
@@ -84,7 +85,7 @@ def start_screening(
         },
         ["leg_sid"],
     )
-    record_event(session, case, key=f"screen:{leg_sid}", kind="screening", now=now,
+    record_event(session, case, key=f"screen:{leg_sid}", kind=EventKind.SCREENING, now=now,
                  detail={"coordinator": coordinator})
 
 
@@ -93,7 +94,7 @@ def accept_screening(session: Session, *, case: Case, leg_sid: str, coordinator:
     start_screening(session, case=case, leg_sid=leg_sid, parent_call_sid=case.call_sid or "",
                     coordinator=coordinator, now=now)
     _advance_leg(session, leg_sid=leg_sid, state=LegState.BRIDGED, now=now)
-    if record_event(session, case, key=f"accepted:{leg_sid}", kind="coordinator_accepted", now=now,
+    if record_event(session, case, key=f"accepted:{leg_sid}", kind=EventKind.COORDINATOR_ACCEPTED, now=now,
                     detail={"coordinator": coordinator}):
         case.coordinator = coordinator
         if case.connected_at is None:
@@ -104,7 +105,7 @@ def accept_screening(session: Session, *, case: Case, leg_sid: str, coordinator:
 def decline_screening(session: Session, *, case: Case, leg_sid: str, digits: str | None, now: datetime) -> None:
     """Note that a coordinator's phone did not take the call (no 1: a mailbox, or she declined)."""
     _advance_leg(session, leg_sid=leg_sid, state=LegState.ENDED, now=now)
-    record_event(session, case, key=f"declined:{leg_sid}", kind="coordinator_declined", now=now,
+    record_event(session, case, key=f"declined:{leg_sid}", kind=EventKind.COORDINATOR_DECLINED, now=now,
                  detail={"digits": (digits or "")[:8]})
 
 
@@ -129,7 +130,7 @@ def record_dial_result(
     if reached and case.connected_at is None:
         case.connected_at = now
     record_event(
-        session, case, key=f"dial:{stage.value}", kind="dial_result", now=now,
+        session, case, key=f"dial:{stage.value}", kind=EventKind.DIAL_RESULT, now=now,
         detail={"stage": stage.value, "status": dial_call_status, "bridged": dial_bridged, "reached": reached},
     )
     case.updated_at = now
@@ -154,7 +155,7 @@ def start_voicemail(
     if after_hours:
         case.add_flag("after_hours")
     case.updated_at = now
-    if not record_event(session, case, key="voicemail", kind="voicemail_offered", now=now,
+    if not record_event(session, case, key="voicemail", kind=EventKind.VOICEMAIL_OFFERED, now=now,
                         detail={"after_hours": after_hours}):
         return 0
     if after_hours:
@@ -164,7 +165,7 @@ def start_voicemail(
     for phone in recipients:
         enqueue_sms(session, to=phone, body=body, purpose="voicemail_alert",
                     dedupe_key=f"voicemail-alert:{case.id}:{phone}", now=now, case_id=case.id)
-    record_event(session, case, key="voicemail-alert", kind="coordinators_alerted", now=now,
+    record_event(session, case, key="voicemail-alert", kind=EventKind.COORDINATORS_ALERTED, now=now,
                  detail={"recipients": recipients})
     auto_dispatch(session, case=case, now=now, policy=dispatch_policy or DispatchPolicy())
     return len(recipients)
@@ -180,20 +181,20 @@ def auto_dispatch(session: Session, *, case: Case, now: datetime, policy: Dispat
         with session.begin_nested():  # a failure undoes the dispatch only, never the voicemail
             if not find_ranked_candidates(session, case=case, now=now):
                 # The voicemail alert already asks for a call-back; a second "unfilled" SMS adds nothing.
-                record_event(session, case, key="auto-dispatch", kind="auto_dispatch_skipped", now=now,
+                record_event(session, case, key="auto-dispatch", kind=EventKind.AUTO_DISPATCH_SKIPPED, now=now,
                              detail={"reason": "no candidates"})
                 return False
             dispatch = start_dispatch(session, case=case, now=now, started_by="auto", policy=policy)
     except (NoPostcode, DispatchError) as exc:
-        record_event(session, case, key="auto-dispatch", kind="auto_dispatch_refused", now=now,
+        record_event(session, case, key="auto-dispatch", kind=EventKind.AUTO_DISPATCH_REFUSED, now=now,
                      detail={"reason": str(exc)[:200]})
         return False
     except Exception as exc:  # the caller is on the line: log it, leave the case to the coordinators
         log.exception("case %s: automatic dispatch failed", case.id)
-        record_event(session, case, key="auto-dispatch", kind="auto_dispatch_failed", now=now,
+        record_event(session, case, key="auto-dispatch", kind=EventKind.AUTO_DISPATCH_FAILED, now=now,
                      detail={"error": type(exc).__name__})
         return False
-    record_event(session, case, key="auto-dispatch", kind="auto_dispatch_started", now=now,
+    record_event(session, case, key="auto-dispatch", kind=EventKind.AUTO_DISPATCH_STARTED, now=now,
                  detail={"dispatch": dispatch.id})
     return True
 
@@ -221,7 +222,7 @@ def record_voicemail(
     if seconds is not None:
         case.voicemail_seconds = seconds
     case.updated_at = now
-    record_event(session, case, key=f"recording:{recording_sid}", kind="voicemail_recorded", now=now,
+    record_event(session, case, key=f"recording:{recording_sid}", kind=EventKind.VOICEMAIL_RECORDED, now=now,
                  detail={"seconds": seconds})
 
 
@@ -233,7 +234,7 @@ def record_leg_status(session: Session, *, leg_sid: str, status: str, now: datet
 
 def record_call_status(session: Session, *, case: Case, status: str, now: datetime) -> None:
     """Record the caller's call state; when it ended, free its coordinators and flag a missed call."""
-    record_event(session, case, key=f"status:{status}", kind="call_status", now=now, detail={"status": status})
+    record_event(session, case, key=f"status:{status}", kind=EventKind.CALL_STATUS, now=now, detail={"status": status})
     if status not in {"completed", "busy", "failed", "no-answer", "canceled"}:
         return
     session.execute(

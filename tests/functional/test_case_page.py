@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from accounts import create_user
+from cases.events import EventKind
 from cases.service import record_event
 from models import AuditEntry, CaseEvent, CaseStatus, Dispatch, Offer, OfferStatus, OutboxMessage, User
 from tests.factories import ANNA, PARENT, make_roster
@@ -50,7 +51,7 @@ def case(session: Any, clock: Any) -> Any:
         session,
         case,
         key="incoming",
-        kind="call_received",
+        kind=EventKind.CALL_RECEIVED,
         now=now - timedelta(minutes=20),
         detail={"open": True},
     )
@@ -58,7 +59,7 @@ def case(session: Any, clock: Any) -> Any:
         session,
         case,
         key="gather:care_type:1",
-        kind="menu_answer",
+        kind=EventKind.MENU_ANSWER,
         now=now - timedelta(minutes=19),
         detail={"step": "care_type", "attempt": 1, "answers": {"care_type": "child"}, "flags": []},
     )
@@ -66,7 +67,7 @@ def case(session: Any, clock: Any) -> Any:
         session,
         case,
         key="stage:primary",
-        kind="dial_stage",
+        kind=EventKind.DIAL_STAGE,
         now=now - timedelta(minutes=18),
         detail={"stage": "primary", "numbers": [ANNA]},
     )
@@ -74,7 +75,7 @@ def case(session: Any, clock: Any) -> Any:
         session,
         case,
         key="dial:primary",
-        kind="dial_result",
+        kind=EventKind.DIAL_RESULT,
         now=now - timedelta(minutes=17),
         detail={"stage": "primary", "status": "no-answer", "bridged": None, "reached": False},
     )
@@ -334,7 +335,7 @@ def test_a_coordinator_can_use_every_button(signed_in: Any, case: Any, session: 
 def test_the_voicemail_in_simulator_mode_is_a_clear_404(signed_in: Any, case: Any, session: Any) -> None:
     case.voicemail_sid, case.voicemail_seconds = RECORDING_SID, 12
     record_event(
-        session, case, key="recording", kind="voicemail_recorded", now=case.created_at, detail={"seconds": 12}
+        session, case, key="recording", kind=EventKind.VOICEMAIL_RECORDED, now=case.created_at, detail={"seconds": 12}
     )
     session.commit()
     html = page(signed_in, case.id)

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from cases.events import EventKind
 from core.database import insert_ignore
 from models import InboundMessage
 from tests.factories import make_case
@@ -17,5 +18,5 @@ def test_record_event_recognises_a_repeated_delivery(session: Any, clock: Any) -
     from cases.service import record_event
 
     case = make_case(session, now=clock.now())
-    assert record_event(session, case, key="gather:postcode:1", kind="menu_answer", now=clock.now()) is True
-    assert record_event(session, case, key="gather:postcode:1", kind="menu_answer", now=clock.now()) is False
+    assert record_event(session, case, key="gather:postcode:1", kind=EventKind.MENU_ANSWER, now=clock.now()) is True
+    assert record_event(session, case, key="gather:postcode:1", kind=EventKind.MENU_ANSWER, now=clock.now()) is False

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases.events import EventKind
 from cases.journal import record_answer
 from models import CareType, Case, CaseEvent
 from tests.factories import make_case
@@ -21,7 +22,7 @@ SID = "CA" + "4" * 32
 
 def answer(database: Any, now: Any, *, key: str, call_sid: str = SID, **kwargs: Any) -> Any:
     kwargs.setdefault("answers", {})
-    return record_answer(database, call_sid=call_sid, key=key, kind="menu_answer",
+    return record_answer(database, call_sid=call_sid, key=key, kind=EventKind.MENU_ANSWER,
                          detail={"answers": kwargs["answers"]}, now=now, **kwargs)
 
 
