@@ -115,6 +115,7 @@ def measure_app(app: Any, *, count: int, tag: str) -> dict[str, float]:
 
     from sqlalchemy import text
 
+    from cases.events import EventKind
     from cases.journal import record_answer
 
     logging.disable(logging.INFO)  # the app logs each new call; the floor logs nothing
@@ -141,7 +142,8 @@ def measure_app(app: Any, *, count: int, tag: str) -> dict[str, float]:
     call_sid = f"CA{tag}{0:08d}".ljust(34, "0")[:34]
     keys = iter(range(10**9))
     now = datetime.now(UTC)
-    write = timed(lambda: record_answer(database, call_sid=call_sid, key=f"bench:{next(keys)}", kind="bench",
+    write = timed(lambda: record_answer(database, call_sid=call_sid, key=f"bench:{next(keys)}",
+                                        kind=EventKind.MENU_ANSWER,
                                         detail={}, answers={"children": 1}, now=now), count, 50)
     with database.engine.connect() as connection:
         round_trip = timed(lambda: connection.execute(text("SELECT 1")).scalar_one(), count, 50)
