@@ -54,7 +54,7 @@ from dispatch.manual import (
 )
 from dispatch.offers import DispatchError, describe_why_nobody
 from dispatch.policy import DispatchPolicy
-from dispatch.texts import describe_no_match
+from messaging.texts import describe_no_match
 from models import Caregiver, Case, CaseEvent, Offer, Shift, User
 
 BERLIN = ZoneInfo("Europe/Berlin")

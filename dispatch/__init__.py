@@ -1,4 +1,4 @@
-"""Dispatch: matching, offer waves, SMS replies, assignment, and the SMS outbox."""
+"""Dispatch: matching, offer waves, SMS replies and assignment (the outbox lives in messaging/)."""
 
 from dispatch.offers import (
     AcceptResult,
@@ -10,27 +10,10 @@ from dispatch.offers import (
     start_dispatch,
     withdraw_open_offers,
 )
-from dispatch.outbox import (
-    DeliveryReport,
-    SmsLookup,
-    backoff_delay,
-    deliver_due_messages,
-    enqueue_sms,
-    get_outbox_message_by_sid,
-    record_delivery_status,
-)
 from dispatch.policy import DispatchPolicy
-from dispatch.texts import sms_segments
 from dispatch.waves import WaveReport, handle_undeliverable_offers, run_due_dispatch_work
 
 __all__ = [
-    "DeliveryReport",
-    "SmsLookup",
-    "backoff_delay",
-    "deliver_due_messages",
-    "enqueue_sms",
-    "get_outbox_message_by_sid",
-    "record_delivery_status",
     "AcceptResult",
     "DeclineResult",
     "DispatchError",
@@ -41,7 +24,6 @@ __all__ = [
     "handle_undeliverable_offers",
     "open_offers_of",
     "run_due_dispatch_work",
-    "sms_segments",
     "start_dispatch",
     "withdraw_open_offers",
 ]

@@ -33,10 +33,10 @@ from dispatch.offers import (
     winner_text,
     withdraw_open_offers,
 )
-from dispatch.outbox import enqueue_call, enqueue_sms
 from dispatch.policy import DispatchPolicy
-from dispatch.texts import job_text
 from ivr.summary import describe_case
+from messaging.outbox import enqueue_call, enqueue_sms
+from messaging.texts import job_text
 from models import (
     Caregiver,
     Case,

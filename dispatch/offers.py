@@ -35,9 +35,10 @@ from core.errors import HotlineError
 from core.logs import mask_phone
 from core.phones import is_mobile
 from dispatch.matching import Ranked, find_no_match_reasons, find_ranked_candidates
-from dispatch.outbox import enqueue_sms
 from dispatch.policy import DispatchPolicy
-from dispatch.texts import (
+from ivr.summary import describe_case
+from messaging.outbox import enqueue_sms
+from messaging.texts import (
     describe_area,
     describe_duration,
     describe_no_match,
@@ -49,7 +50,6 @@ from dispatch.texts import (
     job_text,
     word,
 )
-from ivr.summary import describe_case
 from models import (
     Caregiver,
     Case,
@@ -435,7 +435,7 @@ def alert_unfilled(
 ) -> int:
     """Tell the coordinators on duty by SMS that the case is unfilled, once per dispatch; return texts queued.
 
-    `why` says why nobody matched (dispatch.texts.describe_no_match), when that is the reason.
+    `why` says why nobody matched (messaging.texts.describe_no_match), when that is the reason.
     """
     session.flush()
     claimed = session.execute(

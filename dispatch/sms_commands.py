@@ -58,10 +58,10 @@ from dispatch.offers import (
     open_offers_of,
     start_dispatch,
 )
-from dispatch.outbox import enqueue_sms
 from dispatch.policy import DispatchPolicy
 from dispatch.replies import Reply, ReplyKind
-from dispatch.texts import LANGUAGES, TEXTS_DIR, gsm_safe
+from messaging.outbox import enqueue_sms
+from messaging.texts import LANGUAGES, TEXTS_DIR, gsm_safe
 from models import Caregiver, Offer, OutboxMessage, Shift
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ def render_text(key: str, language: str, **values: object) -> str:
 
 
 def load_command_texts(language: str) -> dict[str, Any]:
-    """Return the command texts of a language (dispatch/texts/commands.<language>.toml; {} if unknown)."""
+    """Return the command texts of a language (messaging/texts/commands.<language>.toml; {} if unknown)."""
     if language not in LANGUAGES:
         return {}
     return load_toml(TEXTS_DIR / f"commands.{language}.toml")

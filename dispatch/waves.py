@@ -44,9 +44,9 @@ from dispatch.offers import (
     send_offer,
     send_wave,
 )
-from dispatch.outbox import enqueue_sms
 from dispatch.policy import DispatchPolicy
-from dispatch.texts import gsm_safe, job_text
+from messaging.outbox import enqueue_sms
+from messaging.texts import gsm_safe, job_text
 from models import (
     Caregiver,
     Case,

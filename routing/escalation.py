@@ -19,10 +19,10 @@ from core.database import insert_ignore
 from core.phones import is_mobile
 from dispatch.matching import NoPostcode, find_ranked_candidates
 from dispatch.offers import DispatchError, start_dispatch
-from dispatch.outbox import enqueue_sms
 from dispatch.policy import DispatchPolicy
 from geo.postcodes import PostcodeKind, lookup_postcode
 from ivr.summary import describe_case
+from messaging.outbox import enqueue_sms
 from models import CallerType, Case, CoordinatorLeg, LegState, Urgency
 from models.call import LEG_ORDER
 from roster.queries import find_on_duty

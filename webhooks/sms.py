@@ -19,7 +19,7 @@ bp = Blueprint("sms", __name__, url_prefix="/sms")
 @twilio_only
 def status() -> Any:
     """Record a delivery report for a message the hotline sent."""
-    from dispatch.outbox import record_delivery_status
+    from messaging.outbox import record_delivery_status
 
     services = current_services()
     sid, state = param("MessageSid"), param("MessageStatus")

@@ -17,9 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 from core.container import Services
-from dispatch.outbox import DeliveryReport, deliver_due_messages
 from dispatch.policy import DispatchPolicy
 from dispatch.waves import WaveReport, handle_undeliverable_offers, run_due_dispatch_work
+from messaging.outbox import DeliveryReport, deliver_due_messages
 from models.outbox import WorkerHeartbeat
 
 log = logging.getLogger(__name__)

@@ -128,7 +128,7 @@ def test_figures_match_what_the_calls_did(app: Any, client: Any, session: Any, c
 
 
 def test_offers_and_sms_failures_by_error_code(client: Any, session: Any, clock: Any) -> None:
-    from dispatch.outbox import record_delivery_status, twilio_error_code
+    from messaging.outbox import record_delivery_status, twilio_error_code
 
     now = clock.now()
     for i, (status, code) in enumerate([(OutboxStatus.FAILED, 21610), (OutboxStatus.FAILED, 21610),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from accounts import create_user
 from core.database import Database
 from dispatch.manual import ManualActionError, ManualReason, request_callback
-from dispatch.outbox import LEASE, MAX_CALL_ATTEMPTS, deliver_due_messages
+from messaging.outbox import LEASE, MAX_CALL_ATTEMPTS, deliver_due_messages
 from models import CaseEvent, OutboxMessage, OutboxStatus, User
 from telephony.gateway import SendError, SimulatorGateway
 from tests.factories import PARENT

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from dispatch.outbox import enqueue_sms
 from gdpr import RetentionPolicy, apply_retention, erase_person, export_person
 from gdpr.retention import months_before
+from messaging.outbox import enqueue_sms
 from models import AuditEntry, Caregiver, Case, CaseEvent, CaseStatus, OutboxMessage
 from tests.factories import PARENT, make_case
 

@@ -15,7 +15,7 @@ from core.clock import FrozenClock
 from core.container import Services
 from core.database import Database
 from core.settings import Settings
-from dispatch.outbox import (
+from messaging.outbox import (
     LEASE,
     MAX_ATTEMPTS,
     deliver_due_messages,

@@ -22,7 +22,7 @@ def test_a_permanent_send_error_stores_twilios_code(
 
 
 def test_a_delivery_report_stores_its_error_code_only_when_it_failed(session: Any, clock: Any) -> None:
-    from dispatch.outbox import record_delivery_status
+    from messaging.outbox import record_delivery_status
 
     message = queue(session, clock)
     message.provider_sid, message.status = "SM" + "9" * 32, OutboxStatus.SENT

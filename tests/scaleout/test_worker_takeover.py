@@ -21,8 +21,8 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.offers import start_dispatch
-from dispatch.outbox import LEASE
 from dispatch.policy import DispatchPolicy
+from messaging.outbox import LEASE
 from models import OutboxMessage, OutboxStatus, WorkerHeartbeat
 from tests.integration.test_offers import make_caregiver, make_child_case
 from tests.scaleout.conftest import HOTLINE, REQUIRES_POSTGRES, Instance, SlowStandIn, wait_until

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dispatch.offers import call_parent_text, offer_text, parent_text, unfilled_text, winner_text
-from dispatch.texts import TEXTS_DIR, describe_when, gsm_safe, job_text, sms_segments
+from messaging.texts import TEXTS_DIR, describe_when, gsm_safe, job_text, sms_segments
 from models import Caregiver, CareType, Case, Urgency
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dispatch.replies import Reply, ReplyKind, parse_reply
 from dispatch.sms_commands import fit_reason, load_command_texts, render_text
-from dispatch.texts import MAX_SEGMENTS, gsm7_septets, sms_segments
+from messaging.texts import MAX_SEGMENTS, gsm7_septets, sms_segments
 
 YES, NO, STOP, START, HELP, SEND, UNKNOWN = (
     ReplyKind.YES,
@@ -242,7 +242,7 @@ def test_a_reference_that_spells_a_polite_word_is_still_a_reference(text: str) -
     assert parse_reply(text) == Reply(SEND, reference="GERN")
 
 
-# --- the command texts (dispatch/texts/commands.*.toml) -------------------------------------------
+# --- the command texts (messaging/texts/commands.*.toml) -------------------------------------------
 
 SAMPLE_VALUES = {
     "hotline": "0511 87654321",

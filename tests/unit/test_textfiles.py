@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import dispatch.sms_commands
-import dispatch.texts
+import messaging.texts
 from core.textfiles import load_toml
-from dispatch.texts import job_text
+from messaging.texts import job_text
 
 
 def touch_later(path: Path) -> None:
@@ -32,8 +32,8 @@ def test_a_changed_file_is_read_again_and_an_unchanged_one_is_not(tmp_path: Path
 
 def test_an_edited_offer_text_is_used_for_the_next_sms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "texts"
-    shutil.copytree(dispatch.texts.TEXTS_DIR, folder)
-    monkeypatch.setattr(dispatch.texts, "TEXTS_DIR", folder)
+    shutil.copytree(messaging.texts.TEXTS_DIR, folder)
+    monkeypatch.setattr(messaging.texts, "TEXTS_DIR", folder)
     monkeypatch.setattr(dispatch.sms_commands, "TEXTS_DIR", folder)
     params = {"who": "1 Kind", "area": "Linden", "when": "heute", "duration": "3 Std.", "code": "K7"}
     assert job_text("offer", language="de", **params).startswith("Fluxx-Anfrage:")

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from core.settings import SIMULATOR_HOTLINE, Settings
 from dispatch.matching import Candidate, CaseNeeds, NoMatchReasons, explain_no_match
-from dispatch.texts import describe_no_match, describe_who
 from ivr.summary import describe_case
+from messaging.texts import describe_no_match, describe_who
 from reports.charts import Bar, bar_chart, line_chart
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dispatch.outbox import BACKOFF, MAX_BACKOFF, backoff_delay
+from messaging.outbox import BACKOFF, MAX_BACKOFF, backoff_delay
 from telephony.twilio_rest import RedirectingHttpClient, parse_retry_after, send_error_from_response
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

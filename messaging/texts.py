@@ -1,6 +1,6 @@
 """The SMS about a job (offer, details for the winner, "already taken", withdrawal, parent, coordinators).
 
-The wording lives in dispatch/texts/de.toml and en.toml, which the coordination office can edit;
+The wording lives in messaging/texts/de.toml and en.toml, which the coordination office can edit;
 this module fills them in. Every message must fit into MAX_SEGMENTS SMS segments: free text typed
 by a person (the parent's name, the address) is first made GSM-7 safe where a close letter exists
 ("Ş" -> "S", typographic dashes and quotes -> ASCII), and shortened with "..." when it still does
@@ -102,7 +102,7 @@ def gsm_safe(text: str) -> str:
 
 
 def load_job_texts(language: str) -> Mapping[str, Any]:
-    """Return the job texts of a language (dispatch/texts/<language>.toml; an edit counts at once)."""
+    """Return the job texts of a language (messaging/texts/<language>.toml; an edit counts at once)."""
     if language not in LANGUAGES:
         raise TextError(f"no SMS texts in {language!r}; known: {', '.join(LANGUAGES)}")
     return load_toml(TEXTS_DIR / f"{language}.toml")
