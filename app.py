@@ -43,7 +43,9 @@ def create_app(
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = settings.trusted_proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     if settings.simulator_clock_offset and not settings.simulator_mode:
         logging.getLogger(__name__).warning("SIMULATOR_CLOCK_OFFSET is ignored: Twilio credentials are set")
     from telephony.gateway import make_gateway

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -436,15 +436,15 @@ def _parse_date(raw: str) -> date | None:
 
 
 def _date_field(values: Mapping[str, str], field: str, today: date, english: str, german: str,
-                error: object) -> date | None:
+                error: Callable[[str, str, str], None]) -> date | None:
     raw = values.get(field, "").strip()
     if not raw:
         return None
     parsed = _parse_date(raw)
     if parsed is None:
-        error(field, f"{english} '{raw}' is not a date like 15.03.2024", f"{german} „{raw}“ ist kein Datum wie 15.03.2024.")  # type: ignore[operator]
+        error(field, f"{english} '{raw}' is not a date like 15.03.2024", f"{german} „{raw}“ ist kein Datum wie 15.03.2024.")
     elif parsed > today:
-        error(field, f"{english} {parsed:%d.%m.%Y} is in the future", f"{german} {parsed:%d.%m.%Y} liegt in der Zukunft.")  # type: ignore[operator]
+        error(field, f"{english} {parsed:%d.%m.%Y} is in the future", f"{german} {parsed:%d.%m.%Y} liegt in der Zukunft.")
         return None
     return parsed
 

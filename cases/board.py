@@ -145,7 +145,7 @@ def _caregiver_names(session: Session, ids: set[int]) -> dict[int, str]:
     """Return the names of the assigned caregivers, by id, in one query."""
     if not ids:
         return {}
-    return dict(session.execute(select(Caregiver.id, Caregiver.name).where(Caregiver.id.in_(ids))).all())  # type: ignore[arg-type]
+    return dict(session.execute(select(Caregiver.id, Caregiver.name).where(Caregiver.id.in_(ids))).tuples().all())
 
 
 def _row(case: Case, counts: dict[str, int], dispatch_status: str | None, caregiver_name: str | None) -> BoardRow:

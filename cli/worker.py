@@ -20,7 +20,9 @@ def command(once: bool, interval: float) -> None:
     """Run the worker (timers, outbox) in the foreground until Ctrl-C or SIGTERM."""
     from worker.runner import run_worker
 
-    report = run_worker(current_app._get_current_object(), interval_seconds=interval, once=once)  # type: ignore[attr-defined]
+    # current_app is typed as the Flask app; the worker's threads need the app behind the proxy.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy at run time
+    report = run_worker(app, interval_seconds=interval, once=once)
     if report is not None:
         click.echo(report.summary())
         if report.errors:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cases.events import EventKind
 from cases.service import case_fields, record_event
+from core.database import rowcount
 from core.errors import HotlineError
 from core.logs import mask_phone
 from core.phones import is_mobile
@@ -213,7 +214,7 @@ def assign_by_hand(
         .execution_options(synchronize_session=False)
     )
     session.refresh(case)
-    if won.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(won) != 1:
         _refuse_finished(case)
         raise ManualActionError(ManualReason.ALREADY_ASSIGNED, f"case {case.reference} is already assigned")
 
@@ -313,7 +314,7 @@ def _finish(session: Session, *, case: Case, status: CaseStatus, now: datetime) 
         .execution_options(synchronize_session=False)
     )
     session.refresh(case)
-    if finished.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(finished) != 1:
         _refuse_finished(case)
 
 

@@ -369,12 +369,12 @@ def load_candidates(
     ):
         unavailable[cid].append((starts_on, ends_on))
 
-    recent: dict[int, int] = dict(
-        session.execute(  # type: ignore[arg-type]
+    recent: dict[int | None, int] = dict(  # no None key: the query leaves unassigned cases out
+        session.execute(
             select(Case.caregiver_id, func.count())
             .where(Case.caregiver_id.is_not(None), Case.assigned_at >= now - timedelta(days=FAIRNESS_DAYS))
             .group_by(Case.caregiver_id)
-        ).all()
+        ).tuples().all()
     )
 
     busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)

@@ -213,7 +213,7 @@ def start_dispatch(
         .execution_options(synchronize_session=False)
     )
     session.refresh(case)
-    if locked.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(locked) != 1:
         _refuse_unless_dispatchable(case)
     running = get_active_dispatch(session, case=case)
     if running is not None:
@@ -399,14 +399,14 @@ def end_dispatch(
         .execution_options(synchronize_session=False)
     )
     session.refresh(dispatch)
-    if ended.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(ended) != 1:
         return 0
-    expired = session.execute(
+    expired = rowcount(session.execute(
         update(Offer)
         .where(Offer.dispatch_id == dispatch.id, Offer.status == OfferStatus.OPEN)
         .values(status=OfferStatus.EXPIRED)
         .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
+    ))
     session.expire_all()
     if case.status is CaseStatus.DISPATCHING and case.caregiver_id is None:
         case.status = CaseStatus.OPEN
@@ -445,7 +445,7 @@ def alert_unfilled(
         .execution_options(synchronize_session=False)
     )
     session.refresh(dispatch)
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(claimed) != 1:
         return 0
     asked, declined = count_offers(session, dispatch=dispatch)
     body = unfilled_text(case, asked=asked, declined=declined, why=why)
@@ -552,7 +552,7 @@ def decline_offer(
         .execution_options(synchronize_session=False)
     )
     session.refresh(target)
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(changed) != 1:
         return (
             DeclineResult.DECLINED if target.status is OfferStatus.DECLINED else DeclineResult.NO_OPEN_OFFER
         )
@@ -585,7 +585,7 @@ def hurry_next_wave(session: Session, *, dispatch: Dispatch, now: datetime) -> b
         .execution_options(synchronize_session=False)
     )
     session.refresh(dispatch)
-    return bool(moved.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(moved))
 
 
 def withdraw_open_offers(session: Session, *, case: Case, now: datetime, reason: str) -> int:
@@ -609,7 +609,7 @@ def withdraw_open_offers(session: Session, *, case: Case, now: datetime, reason:
             .execution_options(synchronize_session=False)
         )
         session.refresh(offer)
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(changed) != 1:
             continue
         withdrawn += 1
         caregiver = session.get(Caregiver, offer.caregiver_id)
@@ -657,7 +657,7 @@ def _try_to_win(session: Session, *, offer: Offer, caregiver: Caregiver, now: da
     case = session.get(Case, offer.case_id)
     assert case is not None
     session.refresh(case)
-    if won.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(won) != 1:
         if case.caregiver_id == caregiver.id:
             return AcceptResult.WON
         if case.caregiver_id is not None:

@@ -44,6 +44,7 @@ from billing.hours import (
 )
 from caregivers.queries import get_caregiver_by_phone
 from cases.service import get_case_by_reference
+from core.database import rowcount
 from core.errors import HotlineError
 from core.logs import mask_phone
 from core.phones import format_national
@@ -343,7 +344,7 @@ def _set_opted_out(session: Session, caregiver: Caregiver, *, opted_out: bool, n
         .execution_options(synchronize_session=False)
     )
     session.expire(caregiver, ["opted_out", "opted_out_at", "updated_at"])
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def _coordinator(session: Session, answer: _Answer, *, sender: str, reply: Reply) -> SmsOutcome:

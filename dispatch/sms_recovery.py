@@ -32,7 +32,7 @@ from typing import Protocol, runtime_checkable
 
 from sqlalchemy import select, update
 
-from core.database import Database, insert_ignore
+from core.database import Database, insert_ignore, rowcount
 from core.settings import Settings
 from dispatch.sms_inbox import handle_incoming_sms
 from models import InboundMessage, JobRun
@@ -183,10 +183,10 @@ def claim_reconcile_run(database: Database, *, now: datetime, every: timedelta =
     with database.unit_of_work() as session:
         if insert_ignore(session, JobRun.__table__, {"name": JOB_NAME, "last_run_at": now}, ["name"]):
             return True
-        claimed = session.execute(
+        claimed = rowcount(session.execute(
             update(JobRun).where(JobRun.name == JOB_NAME, JobRun.last_run_at <= now - every).values(last_run_at=now)
-        ).rowcount  # type: ignore[attr-defined]
-        return bool(claimed == 1)
+        ))
+        return claimed == 1
 
 
 def _handle(

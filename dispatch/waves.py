@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from cases.events import EventKind
 from cases.service import record_event
-from core.database import Database
+from core.database import Database, rowcount
 from core.logs import mask_phone
 from core.phones import is_mobile
 from dispatch.matching import NoPostcode
@@ -265,7 +265,7 @@ def _run_wave(
         .values(next_wave_at=following)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(claimed) != 1:
         report.skipped += 1  # another worker did it, or a yes filled it meanwhile
         return
     session.refresh(dispatch)
@@ -300,7 +300,7 @@ def _replace_offer(
         .values(status=OfferStatus.UNDELIVERABLE, responded_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(claimed) != 1:
         report.skipped += 1
         return
     report.undeliverable += 1

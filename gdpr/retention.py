@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cases.events import EventKind
 from cases.service import record_event
+from core.database import rowcount
 from core.settings import Settings, default
 from gdpr.erasure import anonymise_case
 from models import Caregiver, Case, CaseStatus, InboundMessage
@@ -150,4 +151,4 @@ def blank_old_inbound_sms(session: Session, *, now: datetime, policy: RetentionP
         .values(body="", from_number=None)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(rowcount(result) or 0)

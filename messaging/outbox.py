@@ -385,7 +385,7 @@ def _claim_due(database: Database, row_id: int, *, now: datetime) -> _Claim | No
             .values(status=OutboxStatus.SENDING, lease_until=lease_until, attempts=OutboxMessage.attempts + 1)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(result) != 1:
             return None
         return _load_claim(session, row_id, lease_until)
 
@@ -404,7 +404,7 @@ def _claim_expired(database: Database, row_id: int, *, now: datetime) -> _Claim 
             .values(lease_until=lease_until)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(result) != 1:
             return None
         return _load_claim(session, row_id, lease_until)
 
@@ -537,7 +537,7 @@ def _record_sent(
             )
             .execution_options(synchronize_session=False)
         )
-        recorded = result.rowcount == 1  # type: ignore[attr-defined]
+        recorded = rowcount(result) == 1
     if recorded:
         log.info("outbox %s sent as %s to %s (%s)", claim.id, sid, mask_phone(claim.to), worker)
     else:
