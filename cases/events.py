@@ -26,6 +26,12 @@ class EventKind(StrEnum):
     VOICEMAIL_RECORDED = "voicemail_recorded"
     CALL_STATUS = "call_status"
     COORDINATORS_ALERTED = "coordinators_alerted"
+    # The queue: waiting for a coordinator who is talking, on the line or for a call-back (routing.waiting)
+    QUEUE_ENTERED = "queue_entered"
+    QUEUE_POSITION_ANNOUNCED = "queue_position_announced"
+    QUEUE_LEFT = "queue_left"
+    QUEUE_DEQUEUED = "queue_dequeued"
+    QUEUE_CALLED_BACK = "queue_called_back"
     # Dispatch: offers by SMS, the first yes, the family told (dispatch)
     AUTO_DISPATCH_STARTED = "auto_dispatch_started"
     AUTO_DISPATCH_SKIPPED = "auto_dispatch_skipped"

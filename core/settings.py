@@ -165,6 +165,16 @@ class Settings:
     billing_unit_minutes: int = setting(
         "BILLING_UNIT_MINUTES", 60, read=read_whole_number,
         check=(lambda minutes: minutes > 0, "BILLING_UNIT_MINUTES must be a positive number of minutes"))
+    #: QUEUE_MAX_WAIT_MINUTES: the longest a caller waits in the queue on the line before she goes on to the
+    #: office's line and the voicemail, as when nobody answers (every loop turn checks it: no worker needed).
+    queue_max_wait_minutes: int = setting(
+        "QUEUE_MAX_WAIT_MINUTES", 10, read=read_whole_number,
+        check=(lambda minutes: minutes > 0, "QUEUE_MAX_WAIT_MINUTES must be a positive number of minutes"))
+    #: QUEUE_MAX_LENGTH: the most callers waiting at once; a caller beyond it goes on to the office's line and
+    #: the voicemail as today. 0 turns the queue off.
+    queue_max_length: int = setting(
+        "QUEUE_MAX_LENGTH", 20, read=read_whole_number,
+        check=(lambda length: length >= 0, "QUEUE_MAX_LENGTH must be 0 (no queue) or more"))
     #: SIMULATOR_CLOCK_OFFSET (`30d`, `-2h`): the app's clock runs this far ahead; honoured only in simulator mode.
     simulator_clock_offset: timedelta | None = setting("SIMULATOR_CLOCK_OFFSET", None, read=read_offset)
 

@@ -355,6 +355,27 @@ def describe_event(event: CaseEvent, names: Mapping[str, str]) -> str:
             "%(num)s Koordinatorinnen per SMS benachrichtigt",
             count,
         )
+    if kind == "queue_entered":
+        if d.get("again"):
+            return _("Zurück in der Warteschlange (Platz behalten)")
+        return _("In der Warteschlange, Platz %(position)s", position=d.get("position") or "?")
+    if kind == "queue_position_announced":
+        if d.get("minutes"):
+            return _("Angesagt: Platz %(position)s, etwa %(minutes)s Minuten",
+                     position=d.get("position"), minutes=d.get("minutes"))
+        return _("Angesagt: Platz %(position)s", position=d.get("position"))
+    if kind == "queue_left":
+        return {
+            "hung_up": _("Warteschlange verlassen: aufgelegt"),
+            "voicemail": _("Warteschlange verlassen: Sprachnachricht gewählt"),
+            "callback": _("Rückruf gewählt: wartet ohne Leitung, Platz behalten"),
+            "max_wait": _("Längste Wartezeit erreicht: weiter zum Büro bzw. zur Sprachnachricht"),
+            "closed": _("Servicezeit zu Ende: weiter zum Büro bzw. zur Sprachnachricht"),
+        }.get(str(d.get("why")), _("Warteschlange verlassen"))
+    if kind == "queue_dequeued":
+        return _("Aus der Warteschlange: klingelt bei %(who)s", who=person(d.get("coordinator")))
+    if kind == "queue_called_back":
+        return _("Rückruf aus der Warteschlange")
     if kind == "auto_dispatch_started":
         return _("Automatische Vermittlung gestartet")
     if kind in ("auto_dispatch_refused", "auto_dispatch_failed"):

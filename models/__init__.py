@@ -18,6 +18,7 @@ from models.caregiver import Caregiver, Unavailability
 from models.case import CallerType, CareType, Case, CaseEvent, CaseStatus, Reason, Urgency
 from models.dispatch import Dispatch, DispatchStatus, Offer, OfferStatus
 from models.outbox import InboundMessage, JobRun, OutboxMessage, OutboxStatus, WorkerHeartbeat
+from models.queue import OPEN_STATES, QueueEntry, QueueKind, QueueState
 from models.roster import Shift, ShiftRole
 from models.user import AuditEntry, CalendarFeed, LoginAttempt, Role, User
 
@@ -61,4 +62,8 @@ __all__ = [
     "UTCDateTime",
     "Urgency",
     "WorkerHeartbeat",
+    "OPEN_STATES",
+    "QueueEntry",
+    "QueueKind",
+    "QueueState",
 ]
