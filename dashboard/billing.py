@@ -41,6 +41,7 @@ from core.inputs import parse_local as local_time_to_utc
 from core.phones import format_national
 from dashboard import error_text
 from dashboard.auth import lead_required
+from dashboard.words import care_flag_label
 from models import CareSession, Case, Employer, EmployerStatement, Family, Invoice, User
 
 bp = Blueprint("billing", __name__, template_folder="templates")
@@ -66,26 +67,6 @@ def month_label(month: str) -> str:
     )
     return f"{names[int(month[5:]) - 1]} {month[:4]}"
 
-
-def care_flag_label(flag: str | None) -> str:
-    """Return what a care session's flag means and what to do, in plain German."""
-    if flag is None:
-        return ""
-    return {
-        "missing_start": _(
-            "Beginn fehlt: Die Betreuungskraft hat ENDE ohne START geschickt. Bitte den Beginn eintragen."
-        ),
-        "missing_end": _(
-            "Ende fehlt: Die Betreuung läuft seit über 16 Stunden ohne ENDE. Bitte das Ende eintragen."
-        ),
-        "end_before_start": _("Das Ende liegt nicht nach dem Beginn. Bitte die Zeiten korrigieren."),
-        "longer_than_16h": _("Länger als 16 Stunden. Bitte prüfen; wenn es stimmt, bestätigen."),
-        "start_before_request": _(
-            "Der Beginn liegt mehr als eine Stunde vor dem Anruf. Bitte prüfen; wenn es stimmt, bestätigen."
-        ),
-        "end_in_future": _("Das Ende liegt in der Zukunft. Bitte korrigieren."),
-        "in_progress": _("Die Betreuung läuft noch; sie wird im nächsten Monat abgerechnet."),
-    }.get(flag, flag)
 
 
 def hours_label(minutes: int) -> str:
@@ -526,30 +507,3 @@ def _get_or_404(s: Session, model: type[Any], id_: int) -> Any:
 def _me(s: Session) -> User | None:
     return s.get(User, int(current_user.get_id()))
 
-
-def describe_billing_event(kind: str, d: dict[str, Any]) -> str | None:
-    """Return a billing timeline entry (family, employer, tariff, care times) in words, or None."""
-    if kind == "family_recognised":
-        return _("Anruf von einer angemeldeten Familie")
-    if kind == "non_member_municipality":
-        return _("%(m)s ist an diesem Tag kein Fluxx-Mitglied", m=d.get("municipality"))
-    if kind == "employer_linked":
-        return _("Mit Partnerunternehmen verknüpft (Vertrag %(nr)s)", nr=d.get("contract_number"))
-    if kind == "employer_unlinked":
-        return _("Verknüpfung mit dem Partnerunternehmen entfernt (durch %(by)s)", by=d.get("by"))
-    if kind == "tariff_set":
-        code = d.get("tariff_code") or _("automatisch")
-        return _("Tarif auf %(code)s gesetzt (durch %(by)s)", code=code, by=d.get("by"))
-    if kind == "care_started":
-        return _("Betreuung begonnen (START per SMS)")
-    if kind == "care_ended":
-        if d.get("flag"):
-            return _(
-                "Betreuung beendet (ENDE per SMS), bitte prüfen: %(why)s", why=care_flag_label(d.get("flag"))
-            )
-        return _("Betreuung beendet (ENDE per SMS)")
-    if kind == "care_times_entered":
-        if d.get("confirmed"):
-            return _("Betreuungszeiten geprüft und bestätigt (durch %(by)s)", by=d.get("by"))
-        return _("Betreuungszeiten eingetragen (durch %(by)s)", by=d.get("by"))
-    return None

@@ -7,7 +7,6 @@ flash and redirect. Every view of a case's personal data writes the audit log.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +21,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -41,6 +40,22 @@ from core.container import current_services
 from core.inputs import get_id
 from core.phones import format_national
 from dashboard import error_text
+from dashboard.timeline import describe_event
+from dashboard.words import (
+    age_label,
+    caller_type_label,
+    care_label,
+    dispatch_label,
+    duration_label,
+    field_label,
+    flag_label,
+    local_time,
+    offer_status_label,
+    reason_label,
+    status_label,
+    urgency_label,
+    waiting_label,
+)
 from dispatch.manual import (
     ManualActionError,
     ManualReason,
@@ -54,402 +69,11 @@ from dispatch.manual import (
 )
 from dispatch.offers import DispatchError, describe_why_nobody
 from dispatch.policy import DispatchPolicy
-from messaging.texts import describe_no_match
-from models import Caregiver, Case, CaseEvent, Offer, Shift, User
+from models import Caregiver, Case, Offer, Shift, User
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 bp = Blueprint("cases", __name__, template_folder="templates")
-
-
-# --- Words: every label the case pages and the board show, in German msgids ----------------------
-
-
-def urgency_label(value: str | None) -> str:
-    """Return the urgency in words."""
-    return {
-        "now": _("sofort"),
-        "today": _("heute"),
-        "tomorrow": _("morgen"),
-        "later": _("später"),
-    }.get(value or "", _("unbekannt"))
-
-
-def reason_label(value: str | None) -> str:
-    """Return the reason in words."""
-    return {
-        "regular_care_failure": _("Betreuung ausgefallen"),
-        "accident_illness": _("Unfall, Krankheit, Krankenhaus"),
-        "work_emergency": _("Notfall bei der Arbeit"),
-        "other": _("anderer Grund"),
-    }.get(value or "", _("unbekannt"))
-
-
-def status_label(value: str | None) -> str:
-    """Return a case status in words."""
-    return {
-        "open": _("offen"),
-        "dispatching": _("wird vermittelt"),
-        "assigned": _("vermittelt"),
-        "closed": _("abgeschlossen"),
-        "cancelled": _("storniert"),
-    }.get(value or "", value or "")
-
-
-def caller_type_label(value: str | None) -> str:
-    """Return who called, in words."""
-    return {
-        "parent": _("Eltern / Angehörige"),
-        "employer": _("Arbeitgeber"),
-        "caregiver": _("Betreuungskraft"),
-    }.get(value or "", _("unbekannt"))
-
-
-def flag_label(flag: str) -> str:
-    """Return a case flag in words."""
-    return {
-        "child_over_13": _("Kind über 13"),
-        "outside_region": _("außerhalb der Region"),
-        "company_postcode": _("Firmen-Postleitzahl angegeben"),
-        "menu_incomplete": _("Menü nicht beendet"),
-        "after_hours": _("außerhalb der Servicezeit"),
-        "hung_up_waiting": _("aufgelegt beim Warten"),
-        "fallback_voicemail": _("Sprachnachricht über die Notfall-Ansage"),
-        "known_family": _("bekannte Familie"),
-        "non_member_municipality": _("Kommune ist kein Fluxx-Mitglied"),
-    }.get(flag, flag)
-
-
-def age_label(age: int | None) -> str:
-    """Return a child's age in words ("3 J.", "unter 1 J.")."""
-    if age is None:
-        return _("Alter unbekannt")
-    if age == 0:
-        return _("unter 1 J.")
-    return _("%(n)s J.", n=age)
-
-
-def care_label(
-    care_type: str | None, children: int | None, child_age: int | None, care_level: int | None
-) -> str:
-    """Return whom the care is for: "Kind, 3 J.", "2 Kinder, jüngstes 3 J.", "Angehörige, Pflegegrad 2"."""
-    if care_type == "eldercare":
-        if care_level is None:
-            return _("Angehörige")
-        if care_level == 0:  # the caller said she does not know it; the voice summary says the same
-            return _("Angehörige, Pflegegrad unbekannt")
-        return _("Angehörige, Pflegegrad %(level)s", level=care_level)
-    if care_type == "child" or children or child_age is not None:
-        if children and children > 1:
-            if child_age is None:
-                return _("%(n)s Kinder", n=children)
-            return _("%(n)s Kinder, jüngstes %(age)s", n=children, age=age_label(child_age))
-        if child_age is None:
-            return _("Kind")
-        return _("Kind, %(age)s", age=age_label(child_age))
-    return _("unbekannt")
-
-
-def waiting_label(waited: timedelta) -> str:
-    """Return how long someone has waited: "seit 12 Min.", "seit 2 Std. 5 Min.", "seit 3 Tagen"."""
-    minutes = int(waited.total_seconds() // 60)
-    if minutes < 1:
-        return _("seit weniger als 1 Min.")
-    if minutes < 60:
-        return _("seit %(m)s Min.", m=minutes)
-    hours, rest = divmod(minutes, 60)
-    if hours < 48:
-        return _("seit %(h)s Std. %(m)s Min.", h=hours, m=rest)
-    return _("seit %(d)s Tagen", d=hours // 24)
-
-
-def duration_label(waited: timedelta) -> str:
-    """Return a duration: "12 Min.", "2 Std. 5 Min."."""
-    minutes = int(waited.total_seconds() // 60)
-    if minutes < 60:
-        return _("%(m)s Min.", m=minutes)
-    hours, rest = divmod(minutes, 60)
-    return _("%(h)s Std. %(m)s Min.", h=hours, m=rest)
-
-
-def local_time(at: datetime | None, *, with_date: bool = True) -> str:
-    """Return a time in Hannover: "23.11.2026, 10:05" or "10:05"."""
-    if at is None:
-        return "—"
-    local = at.astimezone(BERLIN)
-    return local.strftime("%d.%m.%Y, %H:%M") if with_date else local.strftime("%H:%M")
-
-
-def offer_status_label(value: str) -> str:
-    """Return an offer's state in words."""
-    return {
-        "open": _("wartet auf Antwort"),
-        "accepted": _("zugesagt"),
-        "declined": _("abgesagt"),
-        "expired": _("abgelaufen"),
-        "withdrawn": _("zurückgezogen"),
-        "taken": _("zu spät zugesagt"),
-        "undeliverable": _("nicht zustellbar"),
-    }.get(value, value)
-
-
-def dispatch_label(
-    *,
-    status: str,
-    offers_open: int,
-    offers_declined: int,
-    offers_accepted: int,
-    offers_total: int,
-    dispatch_status: str | None,
-) -> str:
-    """Return the dispatch state of a case in words, from its offers and latest dispatch."""
-    if offers_accepted or status == "assigned":
-        return _("zugesagt")
-    parts = []
-    if offers_open:
-        parts.append(ngettext("%(num)s Anfrage offen", "%(num)s Anfragen offen", offers_open))
-    if offers_declined:
-        parts.append(ngettext("%(num)s Absage", "%(num)s Absagen", offers_declined))
-    if dispatch_status == "exhausted" and not offers_open:
-        parts.append(_("niemand mehr anzufragen"))
-    elif dispatch_status == "expired" and not offers_open:
-        parts.append(_("Frist abgelaufen"))
-    if parts:
-        return " · ".join(parts)
-    if dispatch_status == "active":
-        return _("Vermittlung läuft")
-    return _("noch nicht vermittelt")
-
-
-def step_label(step: str) -> str:
-    """Return a menu question's name."""
-    labels = {
-        "caller_type": _("Anliegen"),
-        "care_type": _("Betreuung für"),
-        "children": _("Anzahl Kinder"),
-        "child_age": _("Alter des jüngsten Kindes"),
-        "care_level": _("Pflegegrad"),
-        "postcode": _("Postleitzahl"),
-        "urgency": _("Dringlichkeit"),
-        "reason": _("Grund"),
-        "municipality": _("Ort"),
-        "language": _("Sprache"),
-    }
-    return labels.get(step, step)
-
-
-def answer_label(name: str, value: Any) -> str:
-    """Return one menu answer in words."""
-    if value is None:
-        return _("keine Eingabe")
-    if name == "caller_type":
-        return caller_type_label(value)
-    if name == "care_type":
-        return {"child": _("Kind"), "eldercare": _("Angehörige")}.get(value, str(value))
-    if name == "child_age":
-        return age_label(int(value)) if str(value).isdigit() else str(value)
-    if name == "urgency":
-        return urgency_label(value)
-    if name == "reason":
-        return reason_label(value)
-    if name == "language":
-        return {"de": _("Deutsch"), "en": _("Englisch")}.get(value, str(value))
-    return str(value)
-
-
-def stage_label(stage: str | None) -> str:
-    """Return a dial stage in words."""
-    return {
-        "primary": _("Dienst"),
-        "backup": _("Vertretung"),
-        "fallback": _("Koordinationsbüro"),
-        "voicemail": _("Sprachnachricht"),
-    }.get(stage or "", stage or "")
-
-
-def field_label(name: str) -> str:
-    """Return an editable field's name."""
-    return {
-        "parent_name": _("Vorname der Eltern"),
-        "address": _("Adresse"),
-        "care_starts_at": _("Beginn der Betreuung"),
-        "expected_hours": _("Voraussichtliche Dauer"),
-        "notes": _("Notizen"),
-    }.get(name, name)
-
-
-def call_status_label(status: str | None) -> str:
-    """Return a Twilio call state in words."""
-    return {
-        "completed": _("beendet"),
-        "busy": _("besetzt"),
-        "no-answer": _("nicht angenommen"),
-        "failed": _("fehlgeschlagen"),
-        "canceled": _("abgebrochen"),
-        "in-progress": _("verbunden"),
-        "ringing": _("klingelt"),
-        "queued": _("in Warteschlange"),
-    }.get(status or "", status or _("unbekannt"))
-
-
-def describe_event(event: CaseEvent, names: Mapping[str, str]) -> str:
-    """Return a timeline entry in words; `names` maps caregiver ids ("cg:7") and phones to names."""
-    d = event.detail or {}
-    kind = event.kind
-
-    def caregiver() -> str:
-        return names.get(f"cg:{d.get('caregiver')}", _("Betreuungskraft #%(id)s", id=d.get("caregiver")))
-
-    def person(phone: Any) -> str:
-        return names.get(str(phone), _("Nummer endet auf %(tail)s", tail=str(phone)[-3:]) if phone else "—")
-
-    if kind == "call_received":
-        return (
-            _("Anruf eingegangen")
-            if d.get("open", True)
-            else _("Anruf eingegangen (außerhalb der Servicezeit)")
-        )
-    if kind == "menu_answer":
-        answers = d.get("answers") or {}
-        if not answers and d.get("why") == "asked_for_person":
-            return _("Menü: %(step)s – möchte mit einer Person sprechen (0)", step=step_label(str(d.get("step"))))
-        if not answers:
-            return _("Menü: %(step)s – keine gültige Eingabe", step=step_label(str(d.get("step"))))
-        said = "; ".join(f"{step_label(k)}: {answer_label(k, v)}" for k, v in answers.items())
-        return _("Menü: %(answers)s", answers=said)
-    if kind == "menu_done":
-        return _("Menü beendet, Anruf wird durchgestellt")
-    if kind == "dial_stage":
-        numbers = d.get("numbers") or []
-        if d.get("stage") == "voicemail" or not numbers:
-            return _("Stufe %(stage)s", stage=stage_label(d.get("stage")))
-        return _(
-            "Klingelt bei %(who)s (%(stage)s)",
-            who=", ".join(person(n) for n in numbers),
-            stage=stage_label(d.get("stage")),
-        )
-    if kind == "screening":
-        return _("%(who)s hat abgenommen und hört die Zusammenfassung", who=person(d.get("coordinator")))
-    if kind == "coordinator_accepted":
-        return _("%(who)s hat das Gespräch angenommen", who=person(d.get("coordinator")))
-    if kind == "coordinator_declined":
-        return _("Gespräch nicht angenommen (keine 1 gedrückt)")
-    if kind == "dial_result":
-        if d.get("reached"):
-            return _("%(stage)s: erreicht", stage=stage_label(d.get("stage")))
-        return _(
-            "%(stage)s: nicht erreicht (%(status)s)",
-            stage=stage_label(d.get("stage")),
-            status=call_status_label(d.get("status")),
-        )
-    if kind == "voicemail_offered":
-        return _("Sprachnachricht angeboten")
-    if kind == "voicemail_recorded":
-        return _("Sprachnachricht aufgezeichnet (%(s)s Sek.)", s=d.get("seconds") or "?")
-    if kind == "call_status":
-        return _("Anruf: %(status)s", status=call_status_label(d.get("status")))
-    if kind == "coordinators_alerted":
-        count = len(d.get("recipients") or [])
-        return ngettext(
-            "%(num)s Koordinatorin per SMS benachrichtigt",
-            "%(num)s Koordinatorinnen per SMS benachrichtigt",
-            count,
-        )
-    if kind == "queue_entered":
-        if d.get("again"):
-            return _("Zurück in der Warteschlange (Platz behalten)")
-        return _("In der Warteschlange, Platz %(position)s", position=d.get("position") or "?")
-    if kind == "queue_position_announced":
-        if d.get("minutes"):
-            return _("Angesagt: Platz %(position)s, etwa %(minutes)s Minuten",
-                     position=d.get("position"), minutes=d.get("minutes"))
-        return _("Angesagt: Platz %(position)s", position=d.get("position"))
-    if kind == "queue_left":
-        return {
-            "hung_up": _("Warteschlange verlassen: aufgelegt"),
-            "voicemail": _("Warteschlange verlassen: Sprachnachricht gewählt"),
-            "callback": _("Rückruf gewählt: wartet ohne Leitung, Platz behalten"),
-            "max_wait": _("Längste Wartezeit erreicht: weiter zum Büro bzw. zur Sprachnachricht"),
-            "closed": _("Servicezeit zu Ende: weiter zum Büro bzw. zur Sprachnachricht"),
-        }.get(str(d.get("why")), _("Warteschlange verlassen"))
-    if kind == "queue_dequeued":
-        return _("Aus der Warteschlange: klingelt bei %(who)s", who=person(d.get("coordinator")))
-    if kind == "queue_called_back":
-        return _("Rückruf aus der Warteschlange")
-    if kind == "auto_dispatch_started":
-        return _("Automatische Vermittlung gestartet")
-    if kind in ("auto_dispatch_refused", "auto_dispatch_failed"):
-        return _("Automatische Vermittlung nicht möglich")
-    if kind == "dispatch_started":
-        by = str(d.get("started_by") or "")
-        who = by.split(":", 1)[1] if by.startswith("dashboard:") else by
-        return _(
-            "Vermittlung gestartet von %(who)s (%(n)s passende Betreuungskräfte)",
-            who=who,
-            n=d.get("candidates", 0),
-        )
-    if kind == "dispatch_wave":
-        return _(
-            "Welle %(wave)s: %(n)s Anfragen verschickt", wave=d.get("wave"), n=len(d.get("offers") or [])
-        )
-    if kind == "offer_sent":
-        return _("Anfrage an %(who)s (Code %(code)s)", who=caregiver(), code=d.get("code"))
-    if kind == "offer_declined":
-        return _("%(who)s hat abgesagt", who=caregiver())
-    if kind == "offer_accepted":
-        return _("%(who)s hat zugesagt", who=caregiver())
-    if kind == "offer_taken":
-        return _("%(who)s hat zugesagt, aber der Einsatz war schon vergeben", who=caregiver())
-    if kind == "offer_withdrawn":
-        return _("Anfrage an %(who)s zurückgezogen", who=caregiver())
-    if kind == "offer_undeliverable":
-        return _("Anfrage an %(who)s nicht zustellbar", who=caregiver())
-    if kind == "caregiver_backed_out":
-        return _("%(who)s hat nach der Zusage abgesagt", who=caregiver())
-    if kind == "dispatch_filled":
-        return _("Vermittlung erfolgreich: Einsatz vergeben")
-    if kind == "no_match":
-        return describe_no_match(d, language="en" if str(get_locale()) == "en" else "de")
-    if kind == "dispatch_exhausted":
-        return _("Vermittlung beendet: niemand mehr anzufragen")
-    if kind == "dispatch_expired":
-        return _("Vermittlung beendet: Frist abgelaufen")
-    if kind == "dispatch_cancelled":
-        return _("Vermittlung abgebrochen")
-    if kind == "parent_notified":
-        return _("Familie per SMS benachrichtigt")
-    if kind == "parent_call_requested":
-        return _("Familie hat keine Handynummer: bitte anrufen und Bescheid geben")
-    if kind == "assigned_by_hand":
-        return _("Von Hand an %(who)s vergeben (durch %(by)s)", who=caregiver(), by=d.get("by"))
-    if kind == "redispatch_requested":
-        return _("Neu vermitteln (durch %(by)s)", by=d.get("by"))
-    if kind == "case_edited":
-        fields = ", ".join(field_label(f) for f in d.get("fields") or [])
-        return _("Angaben geändert durch %(by)s: %(fields)s", by=d.get("by"), fields=fields)
-    if kind == "case_closed":
-        return _("Fall abgeschlossen (durch %(by)s)", by=d.get("by"))
-    if kind == "case_cancelled":
-        if d.get("caregiver_told"):
-            return _(
-                "Fall storniert (durch %(by)s); die Betreuungskraft wurde per SMS informiert", by=d.get("by")
-            )
-        return _("Fall storniert (durch %(by)s)", by=d.get("by"))
-    if kind == "callback_requested":
-        return _("Rückruf angefordert von %(by)s", by=d.get("by"))
-    if kind == "callback_answered":
-        return _("Rückruf: Koordinatorin hat abgenommen, die Familie wird angerufen")
-    if kind == "callback_mailbox":
-        return _("Rückruf: Mailbox der Koordinatorin, Anruf beendet")
-    if kind == "callback_result":
-        if d.get("reached"):
-            return _("Rückruf: mit der Familie gesprochen")
-        return _("Rückruf: Familie nicht erreicht (%(status)s)", status=call_status_label(d.get("status")))
-    if kind == "callback_call_status":
-        return _("Rückruf-Anruf: %(status)s", status=call_status_label(d.get("status")))
-    from dashboard.billing import describe_billing_event
-
-    return describe_billing_event(kind, d) or kind.replace("_", " ")
 
 
 def action_error_message(reason: ManualReason | EditError | str) -> str:

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from core.container import current_services
 from dashboard import error_text
-from dashboard.cases import caller_type_label, reason_label, urgency_label
+from dashboard.words import caller_type_label, reason_label, urgency_label
 from reports import (
     ALL,
     UNKNOWN,

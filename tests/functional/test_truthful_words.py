@@ -87,7 +87,7 @@ def test_cases_list_has_a_header_and_the_dashboards_words(runner: Any, app: Any,
     lines = runner.invoke(args=["cases", "list"]).output.splitlines()
     assert lines[0].split()[:3] == ["Fall", "Eingang", "Status"]
     assert " offen " in lines[1] and "(No" not in "\n".join(lines)
-    from dashboard.cases import status_label, urgency_label
+    from dashboard.words import status_label, urgency_label
 
     with app.test_request_context():
         assert {k: status_label(k) for k in STATUS_WORDS} == STATUS_WORDS

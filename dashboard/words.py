@@ -1,0 +1,262 @@
+"""The dashboard's words for coded values: statuses, urgencies, reasons, flags, ages, times, stages.
+
+German msgids through gettext (English in dashboard/translations/en); the case page, the board, the
+timeline and the reports page all name a value the same way by calling these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from core.clock import BERLIN
+
+
+def urgency_label(value: str | None) -> str:
+    """Return the urgency in words."""
+    return {
+        "now": _("sofort"),
+        "today": _("heute"),
+        "tomorrow": _("morgen"),
+        "later": _("später"),
+    }.get(value or "", _("unbekannt"))
+
+
+def reason_label(value: str | None) -> str:
+    """Return the reason in words."""
+    return {
+        "regular_care_failure": _("Betreuung ausgefallen"),
+        "accident_illness": _("Unfall, Krankheit, Krankenhaus"),
+        "work_emergency": _("Notfall bei der Arbeit"),
+        "other": _("anderer Grund"),
+    }.get(value or "", _("unbekannt"))
+
+
+def status_label(value: str | None) -> str:
+    """Return a case status in words."""
+    return {
+        "open": _("offen"),
+        "dispatching": _("wird vermittelt"),
+        "assigned": _("vermittelt"),
+        "closed": _("abgeschlossen"),
+        "cancelled": _("storniert"),
+    }.get(value or "", value or "")
+
+
+def caller_type_label(value: str | None) -> str:
+    """Return who called, in words."""
+    return {
+        "parent": _("Eltern / Angehörige"),
+        "employer": _("Arbeitgeber"),
+        "caregiver": _("Betreuungskraft"),
+    }.get(value or "", _("unbekannt"))
+
+
+def flag_label(flag: str) -> str:
+    """Return a case flag in words."""
+    return {
+        "child_over_13": _("Kind über 13"),
+        "outside_region": _("außerhalb der Region"),
+        "company_postcode": _("Firmen-Postleitzahl angegeben"),
+        "menu_incomplete": _("Menü nicht beendet"),
+        "after_hours": _("außerhalb der Servicezeit"),
+        "hung_up_waiting": _("aufgelegt beim Warten"),
+        "fallback_voicemail": _("Sprachnachricht über die Notfall-Ansage"),
+        "known_family": _("bekannte Familie"),
+        "non_member_municipality": _("Kommune ist kein Fluxx-Mitglied"),
+    }.get(flag, flag)
+
+
+def age_label(age: int | None) -> str:
+    """Return a child's age in words ("3 J.", "unter 1 J.")."""
+    if age is None:
+        return _("Alter unbekannt")
+    if age == 0:
+        return _("unter 1 J.")
+    return _("%(n)s J.", n=age)
+
+
+def care_label(
+    care_type: str | None, children: int | None, child_age: int | None, care_level: int | None
+) -> str:
+    """Return whom the care is for: "Kind, 3 J.", "2 Kinder, jüngstes 3 J.", "Angehörige, Pflegegrad 2"."""
+    if care_type == "eldercare":
+        if care_level is None:
+            return _("Angehörige")
+        if care_level == 0:  # the caller said she does not know it; the voice summary says the same
+            return _("Angehörige, Pflegegrad unbekannt")
+        return _("Angehörige, Pflegegrad %(level)s", level=care_level)
+    if care_type == "child" or children or child_age is not None:
+        if children and children > 1:
+            if child_age is None:
+                return _("%(n)s Kinder", n=children)
+            return _("%(n)s Kinder, jüngstes %(age)s", n=children, age=age_label(child_age))
+        if child_age is None:
+            return _("Kind")
+        return _("Kind, %(age)s", age=age_label(child_age))
+    return _("unbekannt")
+
+
+def waiting_label(waited: timedelta) -> str:
+    """Return how long someone has waited: "seit 12 Min.", "seit 2 Std. 5 Min.", "seit 3 Tagen"."""
+    minutes = int(waited.total_seconds() // 60)
+    if minutes < 1:
+        return _("seit weniger als 1 Min.")
+    if minutes < 60:
+        return _("seit %(m)s Min.", m=minutes)
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return _("seit %(h)s Std. %(m)s Min.", h=hours, m=rest)
+    return _("seit %(d)s Tagen", d=hours // 24)
+
+
+def duration_label(waited: timedelta) -> str:
+    """Return a duration: "12 Min.", "2 Std. 5 Min."."""
+    minutes = int(waited.total_seconds() // 60)
+    if minutes < 60:
+        return _("%(m)s Min.", m=minutes)
+    hours, rest = divmod(minutes, 60)
+    return _("%(h)s Std. %(m)s Min.", h=hours, m=rest)
+
+
+def local_time(at: datetime | None, *, with_date: bool = True) -> str:
+    """Return a time in Hannover: "23.11.2026, 10:05" or "10:05"."""
+    if at is None:
+        return "—"
+    local = at.astimezone(BERLIN)
+    return local.strftime("%d.%m.%Y, %H:%M") if with_date else local.strftime("%H:%M")
+
+
+def offer_status_label(value: str) -> str:
+    """Return an offer's state in words."""
+    return {
+        "open": _("wartet auf Antwort"),
+        "accepted": _("zugesagt"),
+        "declined": _("abgesagt"),
+        "expired": _("abgelaufen"),
+        "withdrawn": _("zurückgezogen"),
+        "taken": _("zu spät zugesagt"),
+        "undeliverable": _("nicht zustellbar"),
+    }.get(value, value)
+
+
+def dispatch_label(
+    *,
+    status: str,
+    offers_open: int,
+    offers_declined: int,
+    offers_accepted: int,
+    offers_total: int,
+    dispatch_status: str | None,
+) -> str:
+    """Return the dispatch state of a case in words, from its offers and latest dispatch."""
+    if offers_accepted or status == "assigned":
+        return _("zugesagt")
+    parts = []
+    if offers_open:
+        parts.append(ngettext("%(num)s Anfrage offen", "%(num)s Anfragen offen", offers_open))
+    if offers_declined:
+        parts.append(ngettext("%(num)s Absage", "%(num)s Absagen", offers_declined))
+    if dispatch_status == "exhausted" and not offers_open:
+        parts.append(_("niemand mehr anzufragen"))
+    elif dispatch_status == "expired" and not offers_open:
+        parts.append(_("Frist abgelaufen"))
+    if parts:
+        return " · ".join(parts)
+    if dispatch_status == "active":
+        return _("Vermittlung läuft")
+    return _("noch nicht vermittelt")
+
+
+def step_label(step: str) -> str:
+    """Return a menu question's name."""
+    labels = {
+        "caller_type": _("Anliegen"),
+        "care_type": _("Betreuung für"),
+        "children": _("Anzahl Kinder"),
+        "child_age": _("Alter des jüngsten Kindes"),
+        "care_level": _("Pflegegrad"),
+        "postcode": _("Postleitzahl"),
+        "urgency": _("Dringlichkeit"),
+        "reason": _("Grund"),
+        "municipality": _("Ort"),
+        "language": _("Sprache"),
+    }
+    return labels.get(step, step)
+
+
+def answer_label(name: str, value: Any) -> str:
+    """Return one menu answer in words."""
+    if value is None:
+        return _("keine Eingabe")
+    if name == "caller_type":
+        return caller_type_label(value)
+    if name == "care_type":
+        return {"child": _("Kind"), "eldercare": _("Angehörige")}.get(value, str(value))
+    if name == "child_age":
+        return age_label(int(value)) if str(value).isdigit() else str(value)
+    if name == "urgency":
+        return urgency_label(value)
+    if name == "reason":
+        return reason_label(value)
+    if name == "language":
+        return {"de": _("Deutsch"), "en": _("Englisch")}.get(value, str(value))
+    return str(value)
+
+
+def stage_label(stage: str | None) -> str:
+    """Return a dial stage in words."""
+    return {
+        "primary": _("Dienst"),
+        "backup": _("Vertretung"),
+        "fallback": _("Koordinationsbüro"),
+        "voicemail": _("Sprachnachricht"),
+    }.get(stage or "", stage or "")
+
+
+def field_label(name: str) -> str:
+    """Return an editable field's name."""
+    return {
+        "parent_name": _("Vorname der Eltern"),
+        "address": _("Adresse"),
+        "care_starts_at": _("Beginn der Betreuung"),
+        "expected_hours": _("Voraussichtliche Dauer"),
+        "notes": _("Notizen"),
+    }.get(name, name)
+
+
+def call_status_label(status: str | None) -> str:
+    """Return a Twilio call state in words."""
+    return {
+        "completed": _("beendet"),
+        "busy": _("besetzt"),
+        "no-answer": _("nicht angenommen"),
+        "failed": _("fehlgeschlagen"),
+        "canceled": _("abgebrochen"),
+        "in-progress": _("verbunden"),
+        "ringing": _("klingelt"),
+        "queued": _("in Warteschlange"),
+    }.get(status or "", status or _("unbekannt"))
+
+def care_flag_label(flag: str | None) -> str:
+    """Return what a care session's flag means and what to do, in plain German."""
+    if flag is None:
+        return ""
+    return {
+        "missing_start": _(
+            "Beginn fehlt: Die Betreuungskraft hat ENDE ohne START geschickt. Bitte den Beginn eintragen."
+        ),
+        "missing_end": _(
+            "Ende fehlt: Die Betreuung läuft seit über 16 Stunden ohne ENDE. Bitte das Ende eintragen."
+        ),
+        "end_before_start": _("Das Ende liegt nicht nach dem Beginn. Bitte die Zeiten korrigieren."),
+        "longer_than_16h": _("Länger als 16 Stunden. Bitte prüfen; wenn es stimmt, bestätigen."),
+        "start_before_request": _(
+            "Der Beginn liegt mehr als eine Stunde vor dem Anruf. Bitte prüfen; wenn es stimmt, bestätigen."
+        ),
+        "end_in_future": _("Das Ende liegt in der Zukunft. Bitte korrigieren."),
+        "in_progress": _("Die Betreuung läuft noch; sie wird im nächsten Monat abgerechnet."),
+    }.get(flag, flag)
