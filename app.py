@@ -68,6 +68,7 @@ def create_app(
     register_dashboard(app)
 
     from cli import register_commands
+    from worker.command import command as worker_command
 
-    register_commands(app)
+    register_commands(app, worker_command)
     return app

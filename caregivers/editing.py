@@ -1,6 +1,6 @@
 """Caregivers changed by hand in the dashboard, the list's filters, and the state of their checks.
 
-Check validity (the same periods the matching uses, `dispatch.matching`):
+Check validity (the periods of `caregivers.certificates`, which the matching uses too):
 - the extended police certificate counts for five years from its date;
 - the first-aid course for children counts for two years from its date (the usual refresher
   interval of the first-aid providers and what the office asks for);
@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from caregivers.certificates import FIRST_AID_YEARS, POLICE_CERTIFICATE_YEARS, validity_ends
 from caregivers.importer import (
     DEFAULT_LANGUAGES,
     MAX_CHILD_AGE,
@@ -33,7 +34,6 @@ from core.clock import BERLIN
 from core.errors import HotlineError
 from core.inputs import InputError, parse_int
 from core.phones import format_national, is_mobile, normalize_phone
-from dispatch.matching import FIRST_AID_YEARS, POLICE_CERTIFICATE_YEARS, validity_ends
 from geo.postcodes import PostcodeKind, lookup_postcode
 from models.caregiver import Caregiver, Unavailability
 from models.case import Case

@@ -18,10 +18,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from caregivers.certificates import police_certificate_valid
 from core.clock import BERLIN
 from core.csvfile import CsvImportError, CsvRecord, RowError, read_csv_table
 from core.phones import format_national, is_mobile, normalize_phone
-from dispatch.matching import police_certificate_valid
 from geo.postcodes import PostcodeKind, lookup_postcode
 from models.caregiver import Caregiver
 

@@ -7,8 +7,11 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 
-def register_commands(app: Flask) -> None:
-    """Register every command group of the interface contract, each run inside the app context."""
+def register_commands(app: Flask, *more: click.Command) -> None:
+    """Register every command group of the interface contract, each run inside the app context.
+
+    `more` are commands of other edges (the worker's), which app.py wires in: no edge imports another.
+    """
     from cli import (
         billing,
         caregivers,
@@ -22,12 +25,11 @@ def register_commands(app: Flask) -> None:
         twilio,
         twiml,
         users,
-        worker,
     )
 
     groups = (db.group, roster.group, caregivers.group, cases.group, simulate.group, twiml.group, demo.group,
               users.group, gdpr.group, billing.group, twilio.group)
-    for command in (*groups, worker.command, doctor.command):
+    for command in (*groups, doctor.command, *more):
         _in_app_context(command)
         app.cli.add_command(command)
 

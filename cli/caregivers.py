@@ -9,10 +9,10 @@ import click
 from flask.cli import AppGroup
 
 from caregivers import CaregiverImportError, find_caregivers, import_caregivers
+from caregivers.certificates import first_aid_valid, police_certificate_valid
 from core.clock import BERLIN
 from core.container import current_services
 from core.phones import format_national
-from dispatch.matching import first_aid_valid, police_certificate_valid
 from geo import lookup_postcode
 from models.caregiver import Caregiver
 

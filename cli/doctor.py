@@ -6,8 +6,8 @@ import click
 from flask import current_app
 
 from core.container import current_services
-from ops.checkup import run_checkup, secret_key_is_generated
-from ops.doctor import CheckResult, Status, exit_status
+from ops.checkup import run_doctor
+from ops.doctor import Status, exit_status
 
 #: How each status is printed (fixed width, so the lines align).
 LABELS = {Status.OK: "ok     ", Status.WARNING: "warning", Status.ERROR: "error  "}
@@ -18,23 +18,10 @@ LABELS = {Status.OK: "ok     ", Status.WARNING: "warning", Status.ERROR: "error 
               help="Language of the output.")
 def command(language: str) -> None:
     """Check database, worker, Twilio, roster, users, caregivers, outbox and secrets; exit 1 on an error."""
-    results = run_doctor()
+    results = run_doctor(current_services(), secret_key=current_app.config.get("SECRET_KEY"),
+                         instance_path=current_app.instance_path)
     for result in results:
         line = f"{LABELS[result.status]}  {result.message(language)}"
         todo = result.todo(language)
         click.echo(line + (f"  → {todo}" if todo and result.status is not Status.OK else ""))
     raise SystemExit(exit_status(results))
-
-
-def run_doctor() -> list[CheckResult]:
-    """Run every check with the current app's services (shared with the dashboard page)."""
-    from worker.runner import WORKER_LOCK_KEY
-
-    services = current_services()
-    return run_checkup(
-        database=services.database,
-        settings=services.settings,
-        now=services.clock.now(),
-        secret_key_generated=secret_key_is_generated(current_app.config.get("SECRET_KEY"), current_app.instance_path),
-        lock_key=WORKER_LOCK_KEY,
-    )

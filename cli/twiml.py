@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from core.container import current_services
-from webhooks.voice_twiml import render_fallback
+from routing.twiml import render_fallback
 
 
 @click.group("twiml", help="Static TwiML documents.")

@@ -109,6 +109,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 #: A pooled connection unused for this long is pinged before it is handed out again.
 PING_AFTER_IDLE_SECONDS = 1.0
 
+#: The advisory lock key of the worker ("Fluxx" in ASCII); any other fixed bigint would do. The worker
+#: holds it while it ticks; the doctor and /metrics ask whether someone holds it.
+WORKER_LOCK_KEY = 0x466C757878
+
 
 def _ping_when_idle(engine: Engine) -> None:
     """Check a pooled connection before use when it was idle, so a restarted server costs no request.

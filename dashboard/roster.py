@@ -28,7 +28,7 @@ from roster.editing import (
     update_shift,
 )
 from roster.gaps import GAP_HORIZON, find_gaps
-from routing.service_hours import parse_service_hours
+from roster.service_hours import parse_service_hours
 
 bp = Blueprint("roster", __name__, template_folder="templates")
 

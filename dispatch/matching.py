@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from caregivers.certificates import POLICE_CERTIFICATE_YEARS, police_certificate_valid, years_before
 from core.clock import BERLIN
 from core.errors import HotlineError
 from geo.postcodes import PostcodeKind, distance_km, lookup_postcode
@@ -41,10 +42,6 @@ from models.case import CareType, Case, CaseStatus, Urgency
 DEFAULT_CARE_HOURS = 4.0
 #: Care for "tomorrow" or "later" is planned from this local hour on.
 PLANNED_START = time(7, 0)
-#: The police certificate (§ 72a SGB VIII) is accepted for five years from its date.
-POLICE_CERTIFICATE_YEARS = 5
-#: The first-aid course for children is refreshed every two years.
-FIRST_AID_YEARS = 2
 #: Fairness counts the assignments of this many past days.
 FAIRNESS_DAYS = 30
 #: Case statuses in which an assigned caregiver is still busy with the case.
@@ -103,34 +100,6 @@ class Ranked:
     distance_km: float
     recent_assignments: int
     shares_language: bool
-
-
-def years_before(day: date, years: int) -> date:
-    """Return the same calendar day `years` earlier (28 February for 29 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
-def validity_ends(day: date, years: int) -> date:
-    """Return the first day a check taken on `day` no longer counts (1 March for 29 February)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return date(day.year + years, 3, 1)
-
-
-def police_certificate_valid(certificate_date: date | None, *, excluded: bool, today: date) -> bool:
-    """Return True when a police certificate is on file, clean, and less than five years old."""
-    if certificate_date is None or excluded:
-        return False
-    return certificate_date > years_before(today, POLICE_CERTIFICATE_YEARS)
-
-
-def first_aid_valid(course_date: date | None, *, today: date) -> bool:
-    """Return True when the first-aid course is less than two years old."""
-    return course_date is not None and course_date > years_before(today, FIRST_AID_YEARS)
 
 
 def rank_candidates(

@@ -12,10 +12,11 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from caregivers.certificates import police_certificate_valid
 from core.clock import BERLIN
-from core.database import Database
+from core.container import Services
+from core.database import WORKER_LOCK_KEY, Database
 from core.settings import Settings
-from dispatch.matching import police_certificate_valid
 from geo import lookup_postcode
 from models import Caregiver, Role, User
 from models.billing import MemberMunicipality
@@ -25,7 +26,7 @@ from ops.facts import read_outbox_facts, read_worker_facts
 from ops.number_setup import plan_number_setup
 from roster import find_shifts_between
 from roster.gaps import GAP_HORIZON, find_gaps
-from routing.service_hours import parse_service_hours
+from roster.service_hours import parse_service_hours
 
 #: The checks that read the database, in the order they are printed.
 DATABASE_CHECKS = ("worker", "roster", "leads", "certificates", "outbox")
@@ -58,6 +59,17 @@ def run_checkup(
     results.append(doctor.check_secrets(production=production, secret_key_generated=secret_key_generated,
                                         simulator_mode=settings.simulator_mode))
     return results
+
+
+def run_doctor(services: Services, *, secret_key: str | None, instance_path: str | Path) -> list[CheckResult]:
+    """Run every check with one app's services (the `doctor` command and the dashboard's page)."""
+    return run_checkup(
+        database=services.database,
+        settings=services.settings,
+        now=services.clock.now(),
+        secret_key_generated=secret_key_is_generated(secret_key, instance_path),
+        lock_key=WORKER_LOCK_KEY,
+    )
 
 
 def secret_key_is_generated(secret_key: str | None, instance_path: str | Path) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from core.clock import BERLIN
-from routing.service_hours import MINUTES_PER_DAY, ServiceHours, is_public_holiday
+from roster.service_hours import MINUTES_PER_DAY, ServiceHours, is_public_holiday
 
 Interval = tuple[datetime, datetime]
 #: How far ahead the roster page looks for gaps.

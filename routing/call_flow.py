@@ -23,9 +23,9 @@ from core.phones import normalize_phone
 from dispatch.policy import DispatchPolicy
 from ivr.menu import Ask, Connect, Step, advance, first_ask
 from models import Case
+from roster.service_hours import ServiceHours
 from routing.dialplan import Stage, StageKind
 from routing.escalation import choose_next_stage, record_dial_result, start_voicemail
-from routing.service_hours import ServiceHours
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import logging
 
 from core.settings import Settings
 from dispatch.policy import DispatchPolicy
+from roster.service_hours import ServiceHours, parse_service_hours
 from routing.call_flow import CallPolicy
-from routing.service_hours import ServiceHours, parse_service_hours
 
 log = logging.getLogger(__name__)
 

@@ -48,7 +48,7 @@ def metrics() -> Any:
     if not hmac.compare_digest(header[7:].strip().encode(), token.encode()):
         return Response("wrong token\n", 403, mimetype="text/plain")
 
-    from worker.runner import WORKER_LOCK_KEY
+    from core.database import WORKER_LOCK_KEY
 
     with services.database.unit_of_work() as session:
         figures = read_figures(session, now=services.clock.now(), lock_key=WORKER_LOCK_KEY)

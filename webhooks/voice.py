@@ -20,13 +20,12 @@ from core.container import current_services
 from core.logs import mask_phone
 from core.phones import normalize_phone
 from ivr.menu import Line, Step
+from roster.service_hours import describe_service_hours
 from routing import escalation
 from routing.call_flow import CallPolicy, answer_step, begin_call, find_call_case, finish_dial
 from routing.dialplan import StageKind, is_reached
-from routing.service_hours import describe_service_hours
 from routing.settings import call_policy
-from webhooks.twilio_request import empty_twiml, param, twilio_only, xml
-from webhooks.voice_twiml import (
+from routing.twiml import (
     Voice,
     render_ask,
     render_callback,
@@ -43,6 +42,7 @@ from webhooks.voice_twiml import (
     render_screening,
     render_screening_accepted,
 )
+from webhooks.twilio_request import empty_twiml, param, twilio_only, xml
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")

@@ -23,14 +23,10 @@ from flask import Flask
 from sqlalchemy import Connection, Engine, text
 
 from core.container import current_services
-from core.database import Database
+from core.database import WORKER_LOCK_KEY, Database
 from worker.jobs import TickReport, tick_job
 
 log = logging.getLogger(__name__)
-
-#: The advisory lock key of the worker ("Fluxx" in ASCII); any other fixed bigint would do.
-WORKER_LOCK_KEY = 0x466C757878
-
 
 class WorkerLock:
     """No lock (SQLite, or a database without a URL of its own): this worker always runs the jobs."""

@@ -180,7 +180,7 @@ def test_on_postgresql_the_lock_holders_session_is_named(app: Any, healthy: None
         pytest.skip("the advisory lock exists on PostgreSQL only")
     from sqlalchemy import text
 
-    from worker.runner import WORKER_LOCK_KEY
+    from core.database import WORKER_LOCK_KEY
 
     with engine.connect() as holder:
         pid = holder.scalar(text("SELECT pg_backend_pid()"))

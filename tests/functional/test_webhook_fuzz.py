@@ -27,10 +27,10 @@ from ivr.menu import Step
 from models import InboundMessage
 from models.base import Base
 from routing.dialplan import StageKind
+from routing.twiml import render_fallback
 from tests.factories import PARENT, make_case, make_roster
 from tests.factories_dispatch import DORA, make_caregiver
 from tests.helpers import PUBLIC_BASE_URL, TEST_TOKEN, sign
-from webhooks.voice_twiml import render_fallback
 
 CALL = "CA" + "f" * 32
 HOTLINE = "+4951187654321"

@@ -15,9 +15,9 @@ from billing.families import FLAG_KNOWN_FAMILY, find_family_by_phone, recognise_
 from billing.tariffs import BillingError
 from core.clock import berlin
 from models import CareType, Case, CaseEvent, Employer, Family
+from roster.service_hours import parse_service_hours
 from routing.call_flow import CallPolicy, begin_call
 from routing.escalation import screening_summary
-from routing.service_hours import parse_service_hours
 from tests.factories import PARENT, make_case
 
 POLICY = CallPolicy(hours=parse_service_hours("always"), open_on_holidays=True, fallback_number=None)

@@ -14,8 +14,8 @@ from billing.membership import FLAG_NON_MEMBER, add_membership, flag_membership,
 from core.clock import berlin
 from ivr.menu import Step
 from models import Case, CaseEvent
+from roster.service_hours import parse_service_hours
 from routing.call_flow import CallPolicy, answer_step, begin_call
-from routing.service_hours import parse_service_hours
 from tests.factories import PARENT, make_case, make_roster
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from caregivers.certificates import police_certificate_valid
 from core.clock import berlin
 from dispatch.matching import (
     Candidate,
@@ -14,7 +15,6 @@ from dispatch.matching import (
     NoPostcode,
     care_window,
     case_needs,
-    police_certificate_valid,
     rank_candidates,
 )
 from geo import lookup_postcode

@@ -8,7 +8,7 @@ import pytest
 
 from core.clock import berlin
 from roster.gaps import find_gaps, find_open_intervals, merge_intervals, wall_to_utc_intervals
-from routing.service_hours import parse_service_hours
+from roster.service_hours import parse_service_hours
 
 WEEKDAYS = parse_service_hours("mon-sat 00:00-24:00")
 OFFICE = parse_service_hours("mon-fri 06:00-21:00, sat 08:00-14:00")

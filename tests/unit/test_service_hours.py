@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.clock import berlin
-from routing.service_hours import describe_service_hours, parse_service_hours
+from roster.service_hours import describe_service_hours, parse_service_hours
 
 DEFAULT = parse_service_hours("mon-sat 00:00-24:00")
 OFFICE = parse_service_hours("mon-fri 06:00-21:00, sat 08:00-14:00")

@@ -1,4 +1,4 @@
-"""`flask --app app worker [--once] [--interval SECONDS]`: run the worker in the foreground."""
+"""`flask --app app worker [--once] [--interval SECONDS]`: run the worker in the foreground (wired in app.py)."""
 
 from __future__ import annotations
 
