@@ -37,8 +37,9 @@ test: $(STAMP) translations twilio-spec browser-assets lint  ## run lint, types 
 	  $(BIN)/coverage report $(COVERAGE_FLOOR) || [ $$status -ne 0 ] || status=2; \
 	  exit $$status
 
-lint: $(STAMP)  ## lint, and check the types (mypy: strict for the core packages, see pyproject.toml)
+lint: $(STAMP)  ## lint, check the layers (import-linter) and the types (mypy: strict for the core packages, see pyproject.toml)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 
 translations: $(STAMP)  ## compile the dashboard's translations (.po -> .mo, not committed)
