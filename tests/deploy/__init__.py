@@ -1,0 +1,1 @@
+"""Deployment tests: the files in deploy/ checked by the tools that will read them."""

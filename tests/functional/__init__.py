@@ -1,0 +1,1 @@
+"""Functional tests: HTTP through the Flask test client (signed Twilio requests, dashboard pages) and commands."""

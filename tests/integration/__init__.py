@@ -1,0 +1,1 @@
+"""Integration tests: domain services on a real database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)."""

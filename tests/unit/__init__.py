@@ -1,0 +1,1 @@
+"""Unit tests: mostly pure functions over plain data, fast, without a database."""
