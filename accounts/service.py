@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,7 +45,9 @@ class LoginThrottled(HotlineError):
 
 
 def get_user(session: Session, user_id: int) -> User | None:
-    """Return a user by id, or None."""
+    """Return a user by id, or None (also for ids no database column can hold)."""
+    if not 0 < user_id < 2**31:
+        return None
     return session.get(User, user_id)
 
 
@@ -66,9 +69,7 @@ def create_user(
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Passwort zu kurz (mindestens {MIN_PASSWORD_LENGTH} Zeichen).",
                            english=f"Password too short (at least {MIN_PASSWORD_LENGTH} characters).")
-    e164 = normalize_phone(phone) if phone else None
-    if phone and e164 is None:
-        raise AccountError(f"Telefonnummer {phone!r} ist ungültig.", english=f"Phone number {phone!r} is not valid.")
+    e164 = parse_user_phone(phone)
     user = User(username=username, name=name.strip() or username, role=Role(role),
                 password_hash=_hasher.hash(password), phone=e164, language=language, active=True,
                 created_at=now)
@@ -189,3 +190,70 @@ def set_active(session: Session, *, user: User, active: bool, acting: User | Non
     if user.active and not active:
         end_sessions(user)
     user.active = active
+
+
+#: What a person may type in a phone number besides ASCII digits (any German notation).
+_PHONE_PUNCTUATION = frozenset(" +-/().")
+
+
+def parse_user_phone(raw: str | None) -> str | None:
+    """Return a user's phone in E.164, None when left empty; raise AccountError when it is not a number."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    plain = len(raw) <= 30 and all(("0" <= ch <= "9") or ch in _PHONE_PUNCTUATION for ch in raw)
+    e164 = normalize_phone(raw) if plain else None
+    if e164 is None:
+        shown = raw[:30]
+        raise AccountError(f"Telefonnummer {shown!r} ist ungültig.", english=f"Phone number {shown!r} is not valid.")
+    return e164
+
+
+def _active_leads(session: Session) -> int:
+    """Return how many active leads there are."""
+    return len(session.scalars(select(User.id).where(User.role == Role.LEAD, User.active.is_(True))).all())
+
+
+def update_user(session: Session, *, user: User, name: str, role: str, phone: str | None, active: bool,
+                acting: User | None) -> None:
+    """Change a user's name, role, phone and state (a lead's edit); the office always keeps an active lead."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise AccountError("Name fehlt oder ist zu lang (höchstens 100 Zeichen).",
+                           english="The name is missing or too long (at most 100 characters).")
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise AccountError("Unbekannte Rolle.", english="Unknown role.") from None
+    e164 = parse_user_phone(phone)
+    if acting is not None and acting.id == user.id and (new_role is not Role.LEAD or not active):
+        raise AccountError("Ihre eigene Leitungsrolle können Sie nicht abgeben oder abschalten.",
+                           english="You cannot give up or switch off your own lead role.")
+    losing_lead = user.role is Role.LEAD and user.active and (new_role is not Role.LEAD or not active)
+    if losing_lead and _active_leads(session) <= 1:
+        raise AccountError("Es muss immer eine aktive Leitung geben.", english="There must always be an active lead.")
+    user.name, user.role, user.phone = name, new_role, e164
+    set_active(session, user=user, active=active, acting=acting)
+
+
+def set_phone(user: User, phone: str | None) -> None:
+    """Set (or clear) a user's own phone, which *Zurückrufen* rings first."""
+    user.phone = parse_user_phone(phone)
+
+
+def change_own_password(user: User, *, current: str, new: str, repeated: str) -> None:
+    """Change one's own password after checking the current one; ends her other sessions."""
+    try:
+        ok = _hasher.verify(user.password_hash, current)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise AccountError("Das bisherige Passwort stimmt nicht.", english="The current password is wrong.")
+    if new != repeated:
+        raise AccountError("Die beiden neuen Passwörter sind verschieden.", english="The two new passwords differ.")
+    set_password(user, new)
+
+
+def generate_password() -> str:
+    """Return a strong random password to be shown once."""
+    return secrets.token_urlsafe(12)

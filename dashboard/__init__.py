@@ -64,6 +64,7 @@ def register_dashboard(app: Flask) -> None:
     from flask import Blueprint
 
     from dashboard import (
+        account,
         auth,
         billing,
         board,
@@ -80,7 +81,8 @@ def register_dashboard(app: Flask) -> None:
 
     app.register_blueprint(Blueprint("assets", __name__, static_folder="static", static_url_path="/assets"))
     # Plain imports: a missing page module is an ImportError at start-up, never a page silently gone.
-    pages = (auth, board, cases, roster, caregivers, simulator, calendar, users, reports, partners, billing, doctor)
+    pages = (auth, board, cases, roster, caregivers, simulator, calendar, users, reports, partners, billing, doctor,
+             account)
     for module in pages:
         app.register_blueprint(module.bp)
     PAGE_BLUEPRINTS.update(module.bp.name for module in pages)

@@ -19,10 +19,12 @@ from accounts import (
     set_active,
     set_password,
     unlock,
+    update_user,
 )
 from core.clock import BERLIN
 from core.container import current_services
 from dashboard import error_text
+from dashboard.account_forms import UserForm
 from dashboard.auth import lead_required
 
 bp = Blueprint("users", __name__, url_prefix="/users", template_folder="templates")
@@ -121,3 +123,34 @@ def unlock_sign_in(user_id: int) -> Any:
         name = user.username
     flash(_("Sperre für %(name)s aufgehoben.", name=name), "ok")
     return redirect(url_for("users.index"))
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+@lead_required
+def edit(user_id: int) -> Any:
+    """Change a user's name, role, own phone and state."""
+    services = current_services()
+    with services.database.unit_of_work() as session:
+        user = get_user(session, user_id) or abort(404)
+        form = UserForm(obj=None if request.method == "POST" else user,
+                        data=None if request.method == "POST" else {"role": user.role.value})
+        username = user.username
+        if request.method == "GET" or not form.validate_on_submit():
+            return _edit_page(form, user_id, username, 200 if request.method == "GET" else 400)
+    try:
+        with services.database.unit_of_work() as session:
+            user = get_user(session, user_id) or abort(404)
+            update_user(session, user=user, name=form.name.data, role=form.role.data, phone=form.phone.data,
+                        active=form.active.data, acting=get_user(session, current_user.id))
+            record_audit(session, user=get_user(session, current_user.id), action="user_changed",
+                         now=services.clock.now(), detail={"user": username})
+    except AccountError as exc:
+        flash(error_text(exc), "error")
+        return _edit_page(form, user_id, username, 400)
+    flash(_("Benutzer %(name)s gespeichert.", name=username), "ok")
+    return redirect(url_for("users.index"))
+
+
+def _edit_page(form: UserForm, user_id: int, username: str, status: int) -> Any:
+    """Render the edit form."""
+    return render_template("user_edit.html", form=form, user_id=user_id, username=username), status

@@ -20,7 +20,7 @@ PUBLIC = {"health.index", "health.healthz", "auth.login", "auth.set_language", "
 LEAD_ONLY = {
     "caregivers.edit", "caregivers.opt_out", "caregivers.add_period", "caregivers.remove_period",
     "roster.renew_feed", "roster.upload", "roster.remove_shift", "roster.edit_shift", "roster.new_shift",
-    "users.index", "users.create", "users.toggle_active", "users.new_password", "users.unlock_sign_in",
+    "users.index", "users.create", "users.toggle_active", "users.new_password", "users.unlock_sign_in", "users.edit",
     "partners.new_employer", "partners.edit_employer", "partners.new_family", "partners.edit_family",
     "partners.members", "partners.tariffs",
     "billing.index", "billing.run", "billing.invoice_pdf_download", "billing.invoice_csv_download",
