@@ -16,7 +16,7 @@ from accounts.throttle import ADDRESS_WINDOW, STREAK_WINDOW, Attempt, ThrottleSt
 from core.clock import BERLIN
 from core.database import rowcount
 from core.errors import HotlineError
-from core.phones import normalize_phone
+from core.inputs import InputError, parse_phone
 from models import AuditEntry, LoginAttempt, Role, User
 
 _hasher = PasswordHasher()
@@ -192,21 +192,17 @@ def set_active(session: Session, *, user: User, active: bool, acting: User | Non
     user.active = active
 
 
-#: What a person may type in a phone number besides ASCII digits (any German notation).
-_PHONE_PUNCTUATION = frozenset(" +-/().")
-
-
 def parse_user_phone(raw: str | None) -> str | None:
-    """Return a user's phone in E.164, None when left empty; raise AccountError when it is not a number."""
-    raw = (raw or "").strip()
-    if not raw:
+    """Return a user's phone in E.164 (the shared rule of core.inputs), None when left empty.
+
+    Raise AccountError when it is not a number.
+    """
+    if not (raw or "").strip():
         return None
-    plain = len(raw) <= 30 and all(("0" <= ch <= "9") or ch in _PHONE_PUNCTUATION for ch in raw)
-    e164 = normalize_phone(raw) if plain else None
-    if e164 is None:
-        shown = raw[:30]
-        raise AccountError(f"Telefonnummer {shown!r} ist ungültig.", english=f"Phone number {shown!r} is not valid.")
-    return e164
+    try:
+        return parse_phone(raw)
+    except InputError as exc:
+        raise AccountError(str(exc), english=exc.english) from None
 
 
 def _active_leads(session: Session) -> int:

@@ -83,7 +83,7 @@ def test_my_account_sets_her_phone_and_call_back_becomes_possible(fresh: Any, li
     assert_accessible_and_narrow(page)
     page.get_by_label("Eigenes Telefon (für Rückrufe)").fill("12")
     page.get_by_role("button", name="Speichern").click()
-    expect(page.locator("#phone-error")).to_contain_text("ungültig")
+    expect(page.locator("#phone-error")).to_contain_text("gültige Telefonnummer")
     assert_accessible_and_narrow(page)  # the error state too
     page.get_by_label("Eigenes Telefon (für Rückrufe)").fill("0151 2345 6789")
     page.get_by_role("button", name="Speichern").click()

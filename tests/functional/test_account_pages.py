@@ -70,7 +70,7 @@ def test_a_phone_that_is_not_a_number_is_refused_and_nothing_changes(lead: Any, 
     response = edit(lead, kim, name="Anders", phone=phone)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "ungültig" in page or "Feld" in page or "Zeichen" in page
+    assert "gültige Telefonnummer" in page or "Feld" in page or "Zeichen" in page
     session.refresh(kim)
     assert kim.name == "Coordinator" and kim.phone is None
 
@@ -105,7 +105,7 @@ def test_everyone_sets_her_own_phone(coordinator: Any, people: Any, session: Any
     session.refresh(people["coordinator"])
     assert people["coordinator"].phone == "+495111234567"
     refused = coordinator.post("/account/phone", data={"phone": "０５１１", "csrf_token": token_of(coordinator, "/account")})
-    assert refused.status_code == 400 and "ungültig" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "gültige Telefonnummer" in refused.get_data(as_text=True)
     coordinator.post("/account/phone", data={"phone": "", "csrf_token": token_of(coordinator, "/account")})
     session.refresh(people["coordinator"])
     assert people["coordinator"].phone is None
@@ -167,7 +167,7 @@ def test_users_list_set_phone_and_reset_password_on_the_command_line(app: Any, r
     assert people["coordinator"].phone == "+4915112345678"
     assert "+4915112345678" in runner.invoke(args=["users", "list"]).output
     bad = runner.invoke(args=["users", "set-phone", "coordinator", "１２３"])
-    assert bad.exit_code != 0 and "ungültig" in bad.output
+    assert bad.exit_code != 0 and "gültige Telefonnummer" in bad.output
     assert runner.invoke(args=["users", "set-phone", "niemand", "0151 12345678"]).exit_code != 0
 
     reset = runner.invoke(args=["users", "reset-password", "coordinator"])
