@@ -79,10 +79,7 @@ def week() -> Any:
         gaps = find_gaps([(x.starts_at, x.ends_at, x.role.value) for x in upcoming], hours=hours,
                          open_on_holidays=services.settings.service_on_holidays, start=now, end=now + GAP_HORIZON)
         rows = _rows(shifts, days)
-        feeds = find_feeds(s, phones=[r.phone for r in rows])
-        for row in rows:
-            feed = feeds.get(row.phone)
-            row.feed_url = _feed_url(feed.token) if feed else None
+        feed_rows = _feed_rows(s, rows)
     by_day = [sorted((e for r in rows for e in r.cells[i]), key=lambda e: (e.times, e.role, e.name))
               for i in range(len(days))]
     gap_cells = [[_clip_label(a, b, day) for a, b in gaps if _clip_label(a, b, day)] for day in days]
@@ -90,7 +87,7 @@ def week() -> Any:
     return render_template(
         "roster_week.html",
         days=days, day_labels=[_day_label(d) for d in days], rows=rows, by_day=by_day, gap_cells=gap_cells,
-        gaps=[_gap_label(a, b) for a, b in gaps], week_number=iso.week, year=iso.year,
+        gaps=[_gap_label(a, b) for a, b in gaps], week_number=iso.week, year=iso.year, feed_rows=feed_rows,
         previous_week=_week_param(monday - timedelta(days=7)), next_week=_week_param(monday + timedelta(days=7)),
         this_week=_week_param(_monday_of("", now) or monday), today=now.astimezone(BERLIN).date(),
     )
@@ -280,6 +277,25 @@ def _typed_time(at: datetime) -> str:
     if other.utcoffset() != local.utcoffset():
         return local.isoformat(timespec="minutes")
     return f"{local:%d.%m.%Y %H:%M}"
+
+
+def _feed_rows(s: Any, rows: list[Row]) -> list[Row]:
+    """Return whose calendar links this person may see: a lead all of the week's, anyone else only her own.
+
+    The link is a secret (whoever knows it sees the shifts); a coordinator's own is found by her phone,
+    whether or not she has a shift this week.
+    """
+    if getattr(current_user, "is_lead", False):
+        shown = rows
+    else:
+        mine = getattr(current_user, "phone", None)
+        shown = [Row(phone=mine, phone_display=format_national(mine), name=current_user.name, feed_url=None)] \
+            if mine else []
+    feeds = find_feeds(s, phones=[r.phone for r in shown])
+    for row in shown:
+        feed = feeds.get(row.phone)
+        row.feed_url = _feed_url(feed.token) if feed else None
+    return shown
 
 
 def _feed_url(token: str) -> str:
