@@ -48,7 +48,7 @@ def create_app(
         )
     if settings.simulator_clock_offset and not settings.simulator_mode:
         logging.getLogger(__name__).warning("SIMULATOR_CLOCK_OFFSET is ignored: Twilio credentials are set")
-    from telephony.gateway import make_gateway
+    from telephony.factory import make_gateway
 
     app.extensions["fluxx"] = Services(
         settings=settings,

@@ -1,6 +1,7 @@
 """The Twilio boundary: SMS gateways (REST, simulator), signatures, TwiML helpers."""
 
-from telephony.gateway import SendError, SimulatorGateway, SmsGateway, make_gateway
+from telephony.factory import make_gateway
+from telephony.gateway import SendError, SimulatorGateway, SmsGateway
 from telephony.twilio_rest import RedirectingHttpClient, TwilioRestGateway
 
 __all__ = [

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Protocol
 
 from core.logs import mask_phone
-from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +72,6 @@ class SimulatorGateway:
 def delete_recording_with(gateway: object) -> Callable[[str], None] | None:
     """Return the gateway's way to delete a recording at the provider, or None (simulator: nothing to do)."""
     return getattr(gateway, "delete_recording", None)
-
-
-def make_gateway(settings: Settings) -> SmsGateway:
-    """Return the gateway the settings ask for: Twilio with credentials, the simulator without."""
-    if settings.simulator_mode:
-        return SimulatorGateway()
-    from telephony.twilio_rest import TwilioRestGateway
-
-    return TwilioRestGateway.from_settings(settings)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ import pytest
 from openapi_core.exceptions import OpenAPIError
 
 from core.settings import Settings
-from telephony.gateway import SendError, make_gateway
+from telephony.factory import make_gateway
+from telephony.gateway import SendError
 from telephony.twilio_rest import TwilioRestGateway
 from tests.fixtures_twilio import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, assert_accepted_by_twilio_api
 from tests.twilio_standin import TwilioStandIn
