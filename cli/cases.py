@@ -11,15 +11,11 @@ from cases.service import case_to_json, find_cases
 from cli.params import BoundedInt
 from core.container import current_services
 from core.phones import format_national
+from core.vocabulary import CARE_FOR, CASE_STATUS, URGENCY, word
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
-# The list speaks German, as the dashboard does; statuses and urgencies in the dashboard's words
-# (dashboard/cases.py status_label, urgency_label — a test keeps the two the same).
-STATUS_WORDS = {"open": "offen", "dispatching": "wird vermittelt", "assigned": "vermittelt",
-                "closed": "abgeschlossen", "cancelled": "storniert"}
-URGENCY_WORDS = {"now": "sofort", "today": "heute", "tomorrow": "morgen", "later": "später"}
-CARE_WORDS = {"child": "Kind", "eldercare": "Angehörige"}
+# The list speaks German, as the dashboard does, in the shared vocabulary's words (core.vocabulary).
 HEADER = ("Fall", "Eingang", "Status", "Betreuung", "Ort", "Wann", "Anrufer", "Hinweis")
 ROW = "{:<9} {:<12} {:<16} {:<14} {:<22} {:<8} {:<17} {}"
 
@@ -45,12 +41,12 @@ def list_command(as_json: bool, limit: int | None) -> None:
         click.echo(ROW.format(*HEADER).rstrip())
         for case in cases:
             created = case.created_at.astimezone(BERLIN).strftime("%d.%m. %H:%M")
-            what = CARE_WORDS.get(case.care_type.value, "-") if case.care_type else "-"
+            what = word(CARE_FOR, case.care_type, default="-") or "-"
             if case.child_age is not None:
                 what += f" {case.child_age} J."
             place = " ".join(p for p in (case.postcode, case.municipality) if p) or "-"
-            status = STATUS_WORDS.get(case.status.value, case.status.value)
-            urgency = URGENCY_WORDS.get(case.urgency.value, "-") if case.urgency else "-"
+            status = word(CASE_STATUS, case.status, default=case.status.value) or case.status.value
+            urgency = word(URGENCY, case.urgency, default="-") or "-"
             flag = "RÜCKRUF" if case.needs_callback else ""
             click.echo(ROW.format(case.reference, created, status, what, place, urgency,
                                   format_national(case.caller) if case.caller else "unterdrückt", flag).rstrip())

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from core.container import current_services
 from dashboard import error_text
-from dashboard.words import caller_type_label, reason_label, urgency_label
+from dashboard.words import caller_type_label, care_type_label, reason_label, urgency_label
 from reports import (
     ALL,
     UNKNOWN,
@@ -59,12 +59,6 @@ def month_label(month: str, *, short: bool = False) -> str:
     if short:
         return f"{shorts[int(number) - 1]} {year[2:]}"
     return f"{names[int(number) - 1]} {year}"
-
-
-def care_type_label(value: str | None) -> str:
-    """Return whom care was for; eldercare is always named as such."""
-    return {"child": _("Kinderbetreuung"), "eldercare": _("Betreuung von Angehörigen")}.get(value or "",
-                                                                                        _("unbekannt"))
 
 
 def value_label(dimension: str, value: str) -> str:

@@ -1,7 +1,9 @@
 """The dashboard's words for coded values: statuses, urgencies, reasons, flags, ages, times, stages.
 
-German msgids through gettext (English in dashboard/translations/en); the case page, the board, the
-timeline and the reports page all name a value the same way by calling these.
+The case's coded values (urgency, reason, caller, care, status, flags) come from the shared
+vocabulary (core.vocabulary), in the request's language, so the dashboard names them as the voice
+summary, the SMS and the exports do; the dashboard's own words are German msgids through gettext
+(English in dashboard/translations/en).
 """
 
 from __future__ import annotations
@@ -9,65 +11,65 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from core.clock import BERLIN
+from core.vocabulary import (
+    CALLER_TYPE,
+    CARE_FOR,
+    CARE_TYPE,
+    CASE_FLAG,
+    CASE_STATUS,
+    REASON,
+    UNKNOWN,
+    URGENCY,
+    word,
+)
+
+
+def language() -> str:
+    """Return the request's language for the shared vocabulary: "en" or "de"."""
+    return "en" if str(get_locale()) == "en" else "de"
 
 
 def urgency_label(value: str | None) -> str:
     """Return the urgency in words."""
-    return {
-        "now": _("sofort"),
-        "today": _("heute"),
-        "tomorrow": _("morgen"),
-        "later": _("später"),
-    }.get(value or "", _("unbekannt"))
+    return word(URGENCY, value, language()) or _unknown()
 
 
 def reason_label(value: str | None) -> str:
     """Return the reason in words."""
-    return {
-        "regular_care_failure": _("Betreuung ausgefallen"),
-        "accident_illness": _("Unfall, Krankheit, Krankenhaus"),
-        "work_emergency": _("Notfall bei der Arbeit"),
-        "other": _("anderer Grund"),
-    }.get(value or "", _("unbekannt"))
+    return word(REASON, value, language()) or _unknown()
 
 
 def status_label(value: str | None) -> str:
     """Return a case status in words."""
-    return {
-        "open": _("offen"),
-        "dispatching": _("wird vermittelt"),
-        "assigned": _("vermittelt"),
-        "closed": _("abgeschlossen"),
-        "cancelled": _("storniert"),
-    }.get(value or "", value or "")
+    return word(CASE_STATUS, value, language()) or value or ""
 
 
 def caller_type_label(value: str | None) -> str:
     """Return who called, in words."""
-    return {
-        "parent": _("Eltern / Angehörige"),
-        "employer": _("Arbeitgeber"),
-        "caregiver": _("Betreuungskraft"),
-    }.get(value or "", _("unbekannt"))
+    return word(CALLER_TYPE, value, language()) or _unknown()
+
+
+def care_for_label(value: str | None) -> str | None:
+    """Return whom the care is for ("Kind", "Angehörige"); None for an unknown value."""
+    return word(CARE_FOR, value, language())
+
+
+def care_type_label(value: str | None) -> str:
+    """Return the kind of care ("Kinderbetreuung", "Betreuung von Angehörigen")."""
+    return word(CARE_TYPE, value, language()) or _unknown()
 
 
 def flag_label(flag: str) -> str:
     """Return a case flag in words."""
-    return {
-        "child_over_13": _("Kind über 13"),
-        "outside_region": _("außerhalb der Region"),
-        "company_postcode": _("Firmen-Postleitzahl angegeben"),
-        "menu_incomplete": _("Menü nicht beendet"),
-        "after_hours": _("außerhalb der Servicezeit"),
-        "hung_up_waiting": _("aufgelegt beim Warten"),
-        "fallback_voicemail": _("Sprachnachricht über die Notfall-Ansage"),
-        "known_family": _("bekannte Familie"),
-        "non_member_municipality": _("Kommune ist kein Fluxx-Mitglied"),
-    }.get(flag, flag)
+    return word(CASE_FLAG, flag, language()) or flag
+
+
+def _unknown() -> str:
+    return UNKNOWN.en if language() == "en" else UNKNOWN.de
 
 
 def age_label(age: int | None) -> str:
@@ -85,7 +87,7 @@ def care_label(
     """Return whom the care is for: "Kind, 3 J.", "2 Kinder, jüngstes 3 J.", "Angehörige, Pflegegrad 2"."""
     if care_type == "eldercare":
         if care_level is None:
-            return _("Angehörige")
+            return care_for_label(care_type) or _unknown()
         if care_level == 0:  # the caller said she does not know it; the voice summary says the same
             return _("Angehörige, Pflegegrad unbekannt")
         return _("Angehörige, Pflegegrad %(level)s", level=care_level)
@@ -95,7 +97,7 @@ def care_label(
                 return _("%(n)s Kinder", n=children)
             return _("%(n)s Kinder, jüngstes %(age)s", n=children, age=age_label(child_age))
         if child_age is None:
-            return _("Kind")
+            return care_for_label("child") or _unknown()
         return _("Kind, %(age)s", age=age_label(child_age))
     return _("unbekannt")
 
@@ -195,7 +197,7 @@ def answer_label(name: str, value: Any) -> str:
     if name == "caller_type":
         return caller_type_label(value)
     if name == "care_type":
-        return {"child": _("Kind"), "eldercare": _("Angehörige")}.get(value, str(value))
+        return care_for_label(value) or str(value)
     if name == "child_age":
         return age_label(int(value)) if str(value).isdigit() else str(value)
     if name == "urgency":

@@ -9,68 +9,38 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import SupportsIndex, SupportsInt
 
+from core.vocabulary import CARE_FOR, CASE_FLAG, REASON, URGENCY, word
+
 STYLES = ("speech", "sms")
+#: The flags the summary mentions (the others are on the case page): what changes the coordinator's reply.
+NOTED_FLAGS = ("child_over_13", "outside_region", "company_postcode", "menu_incomplete", "non_member_municipality")
 
 _WORDS: dict[str, dict[str, object]] = {
     "de": {
         "caller_type": {"employer": "Anruf eines Arbeitgebers", "caregiver": "Anruf einer Betreuungskraft"},
-        "known_family": "bekannte Familie",
-        "child": "Kind",
         "children": "{n} Kinder",
         "youngest": "jüngstes {age}",
         "age_speech": {0: "unter 1 Jahr", 1: "1 Jahr"},
         "age_speech_n": "{n} Jahre",
         "age_sms": {0: "unter 1 J."},
         "age_sms_n": "{n} J.",
-        "eldercare": "Angehörige",
         "care_level": "Pflegegrad {n}",
         "care_level_unknown": "Pflegegrad unbekannt",
         "postcode_speech": "Postleitzahl {digits}",
-        "urgency": {"now": "sofort", "today": "heute", "tomorrow": "morgen", "later": "später"},
-        "reason": {
-            "regular_care_failure": "Betreuung ausgefallen",
-            "accident_illness": "Unfall oder Krankheit",
-            "work_emergency": "Notfall bei der Arbeit",
-            "other": "anderer Grund",
-        },
-        "flags": {
-            "child_over_13": "Kind über 13",
-            "outside_region": "außerhalb der Region",
-            "company_postcode": "Firmen-Postleitzahl angegeben",
-            "menu_incomplete": "Menü nicht beendet",
-            "non_member_municipality": "Kommune nicht Mitglied",
-        },
         "note": "Hinweis",
         "nothing": "Keine Angaben",
     },
     "en": {
         "caller_type": {"employer": "Call from an employer", "caregiver": "Call from a carer"},
-        "known_family": "known family",
-        "child": "Child",
         "children": "{n} children",
         "youngest": "youngest {age}",
         "age_speech": {0: "under 1", 1: "1 year old"},
         "age_speech_n": "{n} years old",
         "age_sms": {0: "under 1"},
         "age_sms_n": "aged {n}",
-        "eldercare": "Relative",
         "care_level": "care level {n}",
         "care_level_unknown": "care level unknown",
         "postcode_speech": "postcode {digits}",
-        "urgency": {"now": "now", "today": "today", "tomorrow": "tomorrow", "later": "later"},
-        "reason": {
-            "regular_care_failure": "usual care unavailable",
-            "accident_illness": "accident or illness",
-            "work_emergency": "emergency at work",
-            "other": "other reason",
-        },
-        "flags": {
-            "child_over_13": "child over 13",
-            "outside_region": "outside the region",
-            "company_postcode": "gave a business postcode",
-            "menu_incomplete": "menu not finished",
-            "non_member_municipality": "municipality not a member",
-        },
         "note": "Note",
         "nothing": "No details",
     },
@@ -83,24 +53,29 @@ def describe_case(fields: Mapping[str, object], *, language: str = "de", style: 
         raise ValueError(f"unknown language {language!r}; known: {', '.join(_WORDS)}")
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; known: {', '.join(STYLES)}")
-    words = _WORDS[language]
+    words = {**_WORDS[language], "child": _care_for("child", language), "eldercare": _care_for("eldercare", language)}
     speech = style == "speech"
     parts = [
-        str(words["known_family"]) if _known_family(fields) else None,
+        word(CASE_FLAG, "known_family", language, mid_sentence=True) if _known_family(fields) else None,
         _lookup(words["caller_type"], fields.get("caller_type")),
         *_who(fields, words, speech),
         _place(fields, words, speech),
-        _lookup(words["urgency"], fields.get("urgency")),
-        _lookup(words["reason"], fields.get("reason")),
+        word(URGENCY, fields.get("urgency"), language, mid_sentence=True),
+        word(REASON, fields.get("reason"), language, mid_sentence=True),
     ]
     text = ", ".join(part for part in parts if part)
-    notes = [note for flag in _flags(fields) if (note := _lookup(words["flags"], flag))]
+    notes = [note for flag in _flags(fields)
+             if flag in NOTED_FLAGS and (note := word(CASE_FLAG, flag, language, mid_sentence=True))]
     if not text:
         text = str(words["nothing"])
     if notes:
         text += f". {words['note']}: {', '.join(notes)}" if speech else f", {', '.join(notes)}"
     text = text[0].upper() + text[1:]
     return f"{text}." if speech else text
+
+
+def _care_for(care_type: str, language: str) -> str:
+    return word(CARE_FOR, care_type, language) or care_type
 
 
 def _who(fields: Mapping[str, object], words: Mapping[str, object], speech: bool) -> list[str]:

@@ -29,7 +29,11 @@ Columns:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from core.csvexport import export_csv
+from core.vocabulary import CALLER_TYPE, CARE_TYPE, REASON, URGENCY, Word, word
+from core.vocabulary import UNKNOWN as UNKNOWN_WORD
 from reports.figures import ALL, SHOWN_FIELDS, TOTAL, UNKNOWN, WHOLE_PERIOD, Report, present
 
 COLUMNS = (
@@ -64,17 +68,12 @@ DIMENSION_NAMES = {
     "caller_type": "Anrufende",
     "employer": "Arbeitgeber",
 }
-#: German words for the coded values (the same wording as the dashboard's case pages).
-VALUE_NAMES = {
-    "care_type": {"child": "Kinderbetreuung", "eldercare": "Betreuung von Angehörigen"},
-    "reason": {
-        "regular_care_failure": "Betreuung ausgefallen",
-        "accident_illness": "Unfall, Krankheit, Krankenhaus",
-        "work_emergency": "Notfall bei der Arbeit",
-        "other": "anderer Grund",
-    },
-    "urgency": {"now": "sofort", "today": "heute", "tomorrow": "morgen", "later": "später"},
-    "caller_type": {"parent": "Eltern / Angehörige", "employer": "Arbeitgeber", "caregiver": "Betreuungskraft"},
+#: German words for the coded values: the shared vocabulary, as the dashboard's pages show them.
+VALUE_NAMES: dict[str, Mapping[str, Word]] = {
+    "care_type": CARE_TYPE,
+    "reason": REASON,
+    "urgency": URGENCY,
+    "caller_type": CALLER_TYPE,
 }
 
 
@@ -83,8 +82,8 @@ def value_name(dimension: str, value: str) -> str:
     if value == ALL:
         return "alle"
     if value == UNKNOWN:
-        return "unbekannt"
-    return VALUE_NAMES.get(dimension, {}).get(value, value)
+        return UNKNOWN_WORD.de
+    return word(VALUE_NAMES.get(dimension, {}), value, "de", default=value) or value
 
 
 def report_csv(report: Report) -> str:

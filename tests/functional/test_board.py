@@ -102,7 +102,7 @@ def test_a_row_shows_care_place_urgency_reason_waiting_and_dispatch_state(
         "Kind, 3 J.",
         "Hannover",
         "sofort",
-        "Unfall, Krankheit, Krankenhaus",
+        "Unfall oder Krankheit",
         "seit 12 Min.",
         "2 Anfragen offen",
     ):

@@ -125,7 +125,7 @@ def test_it_shows_what_the_menu_captured(signed_in: Any, case: Any) -> None:
         "30159",
         "Hannover",
         "sofort",
-        "Unfall, Krankheit, Krankenhaus",
+        "Unfall oder Krankheit",
         "Eltern / Angehörige",
         "01511 2345678",
     ):

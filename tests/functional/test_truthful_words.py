@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from accounts import create_user
-from cli.cases import STATUS_WORDS, URGENCY_WORDS
+from core.vocabulary import CASE_STATUS, URGENCY
 from models import CareType, Case, CaseEvent, OutboxMessage
 from tests.factories import ANNA, PARENT, make_case, make_roster, make_shift
 from tests.factories_dispatch import make_caregiver, make_dispatchable_case
@@ -90,8 +90,8 @@ def test_cases_list_has_a_header_and_the_dashboards_words(runner: Any, app: Any,
     from dashboard.words import status_label, urgency_label
 
     with app.test_request_context():
-        assert {k: status_label(k) for k in STATUS_WORDS} == STATUS_WORDS
-        assert {k: urgency_label(k) for k in URGENCY_WORDS} == URGENCY_WORDS
+        assert {k: status_label(k) for k in CASE_STATUS} == {k: w.de for k, w in CASE_STATUS.items()}
+        assert {k: urgency_label(k) for k in URGENCY} == {k: w.de for k, w in URGENCY.items()}
 
 
 MINIMAL = """name;phone;postcode;max_distance_km;min_age;max_age;languages;eldercare
