@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import statistics
 import sys
 import tempfile
@@ -90,8 +91,9 @@ def main() -> None:
                                      epilog="\n".join(__doc__.splitlines()[2:]))
     parser.add_argument("--caregivers", type=int, default=10_000, help="caregivers in the database [%(default)s]")
     parser.add_argument("--runs", type=int, default=20, help="cases dispatched one after the other [%(default)s]")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES,
-                        help="the bench's OWN PostgreSQL database; its public schema is dropped [%(default)s]")
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_POSTGRES),
+                        help="the bench's OWN PostgreSQL database; its public schema is dropped "
+                             "[BENCH_DATABASE_URL or %(default)s]")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1,000 caregivers, 3 runs")
     args = parser.parse_args()
