@@ -89,7 +89,7 @@ def register_dashboard(app: Flask) -> None:
     app.after_request(_no_store)
 
     # Twilio cannot send a CSRF token; its webhooks are protected by the signature instead.
-    for name in ("voice", "sms"):
+    for name in ("voice", "voice_queue", "sms"):
         if name in app.blueprints:
             csrf.exempt(app.blueprints[name])
 

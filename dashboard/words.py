@@ -214,6 +214,7 @@ def stage_label(stage: str | None) -> str:
     return {
         "primary": _("Dienst"),
         "backup": _("Vertretung"),
+        "queue": _("Warteschlange"),
         "fallback": _("Koordinationsbüro"),
         "voicemail": _("Sprachnachricht"),
     }.get(stage or "", stage or "")

@@ -23,9 +23,9 @@ from models import Case, CaseEvent, CaseStatus, Offer, OfferStatus
 from models.outbox import OutboxMessage, OutboxStatus
 from ops.facts import read_outbox_facts, read_worker_facts
 
-#: Dial stages in which a caller waits for a person (routing.dialplan.StageKind values). A future
-#: queue stage (strike days) is added here and counted at once, with its own `stage` label.
-WAITING_STAGES: tuple[str, ...] = ("primary", "backup", "fallback")
+#: Dial stages in which a caller waits for a person (routing.dialplan.StageKind values), each counted
+#: with its own `stage` label; "queue" is the hotline's call queue (strike days).
+WAITING_STAGES: tuple[str, ...] = ("primary", "backup", "queue", "fallback")
 #: A call with no news for this long is not counted as waiting (its end callback was lost).
 WAITING_AT_MOST = timedelta(hours=1)
 #: Upper bounds (seconds) of the time-to-a-person histogram's buckets.

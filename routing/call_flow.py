@@ -26,6 +26,7 @@ from models import Case
 from roster.service_hours import ServiceHours
 from routing.dialplan import Stage, StageKind
 from routing.escalation import choose_next_stage, record_dial_result, start_voicemail
+from routing.waiting import QueueLimits
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ class CallPolicy:
     open_on_holidays: bool
     fallback_number: str | None
     dispatch_policy: DispatchPolicy | None = None
+    #: The call queue's limits; None: no queue (a caller nobody takes goes to the office, then voicemail).
+    queue_limits: QueueLimits | None = None
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,10 @@ def answer_step(
 
 
 def ring_next(session: Session, *, case: Case, after: StageKind | None, now: datetime, policy: CallPolicy) -> Stage:
-    """Choose the next stage to ring; when it is the voicemail, flag the case and alert by SMS."""
-    stage = choose_next_stage(session, case=case, after=after, now=now, fallback_number=policy.fallback_number)
+    """Choose the next stage to ring (or the queue); when it is the voicemail, flag the case and alert by SMS."""
+    is_open = policy.hours.is_open(now, open_on_holidays=policy.open_on_holidays)
+    stage = choose_next_stage(session, case=case, after=after, now=now, fallback_number=policy.fallback_number,
+                              queue_limits=policy.queue_limits, is_open=is_open)
     if stage.kind is StageKind.VOICEMAIL:
         start_voicemail(session, case=case, now=now, dispatch_policy=policy.dispatch_policy)
     return stage

@@ -12,11 +12,13 @@ class StageKind(enum.StrEnum):
 
     PRIMARY = "primary"
     BACKUP = "backup"
+    #: Waiting in the hotline's queue for a coordinator who is talking (routing.queue, routing.waiting).
+    QUEUE = "queue"
     FALLBACK = "fallback"
     VOICEMAIL = "voicemail"
 
 
-ORDER = (StageKind.PRIMARY, StageKind.BACKUP, StageKind.FALLBACK, StageKind.VOICEMAIL)
+ORDER = (StageKind.PRIMARY, StageKind.BACKUP, StageKind.QUEUE, StageKind.FALLBACK, StageKind.VOICEMAIL)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,10 @@ from messaging.outbox import enqueue_sms
 from models import CallerType, Case, CoordinatorLeg, LegState, Urgency
 from models.call import LEG_ORDER
 from roster.queries import find_on_duty
+from routing import queue
+from routing import waiting as waiting_queue
 from routing.dialplan import OnDuty, Stage, StageKind, build_dial_plan, is_reached, next_stage
+from routing.waiting import QueueLimits
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +51,29 @@ def find_busy_coordinators(session: Session) -> set[str]:
 
 
 def choose_next_stage(
-    session: Session, *, case: Case, after: StageKind | None, now: datetime, fallback_number: str | None
+    session: Session, *, case: Case, after: StageKind | None, now: datetime, fallback_number: str | None,
+    queue_limits: QueueLimits | None = None, is_open: bool = True,
 ) -> Stage:
-    """Return the stage to ring after the given one, and note it on the case and its timeline."""
-    on_duty = [OnDuty(s.phone, s.role.value) for s in find_on_duty(session, at=now)]
-    plan = build_dial_plan(on_duty, busy=find_busy_coordinators(session), fallback_number=fallback_number)
+    """Return the stage to ring after the given one, and note it on the case and its timeline.
+
+    With `queue_limits`, a caller nobody free can take (all talking, or the others rang out) waits
+    in the queue while a coordinator on duty is talking; so does a new caller while others wait
+    (the queue's order holds). The office's line keeps its place when nobody on duty is talking.
+    """
+    shifts = find_on_duty(session, at=now)
+    on_duty = [OnDuty(s.phone, s.role.value) for s in shifts]
+    busy = find_busy_coordinators(session)
+    plan = build_dial_plan(on_duty, busy=busy, fallback_number=fallback_number)
     stage = next_stage(plan, after=after)
+    if queue_limits is not None and after not in (StageKind.QUEUE, StageKind.FALLBACK, StageKind.VOICEMAIL):
+        talking = any(s.phone in busy for s in shifts)
+        waiting = waiting_queue.count_open(session)
+        rang_out = stage.kind in (StageKind.FALLBACK, StageKind.VOICEMAIL)
+        if (rang_out or waiting > 0) and queue.should_queue(
+                someone_talking=talking, is_open=is_open, waiting=waiting, max_length=queue_limits.max_length):
+            waiting_queue.enter_queue(session, case=case, now=now, limits=queue_limits,
+                                      not_again=_last_rung_alone(case))
+            stage = Stage(StageKind.QUEUE)
     case.dial_stage = stage.kind.value
     case.updated_at = now
     record_event(
@@ -61,6 +81,15 @@ def choose_next_stage(
         detail={"stage": stage.kind.value, "numbers": list(stage.numbers)},
     )
     return stage
+
+
+def _last_rung_alone(case: Case) -> str | None:
+    """Return the coordinator who was just rung alone for this caller and did not take her, if one was."""
+    for event in sorted(case.events, key=lambda e: (e.at, e.id), reverse=True):
+        if event.kind == EventKind.DIAL_STAGE.value:
+            numbers = (event.detail or {}).get("numbers") or []
+            return str(numbers[0]) if len(numbers) == 1 else None
+    return None
 
 
 def screening_summary(case: Case) -> str:
@@ -100,6 +129,7 @@ def accept_screening(session: Session, *, case: Case, leg_sid: str, coordinator:
         if case.connected_at is None:
             case.connected_at = now
         case.updated_at = now
+    waiting_queue.mark_connected(session, case_id=case.id, coordinator=coordinator, now=now)
 
 
 def decline_screening(session: Session, *, case: Case, leg_sid: str, digits: str | None, now: datetime) -> None:
@@ -242,6 +272,7 @@ def record_call_status(session: Session, *, case: Case, status: str, now: dateti
         .where(CoordinatorLeg.parent_call_sid == case.call_sid, CoordinatorLeg.state != LegState.ENDED)
         .values(state=LegState.ENDED, updated_at=now)
     )
+    waiting_queue.hung_up(session, case=case, now=now)
     if case.call_ended_at is None:
         case.call_ended_at = now
     if case.connected_at is None and case.caller and not case.needs_callback:

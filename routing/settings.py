@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import logging
+from datetime import timedelta
 
 from core.settings import Settings
 from dispatch.policy import DispatchPolicy
 from roster.service_hours import ServiceHours, parse_service_hours
 from routing.call_flow import CallPolicy
+from routing.waiting import QueueLimits
 
 log = logging.getLogger(__name__)
 
@@ -30,4 +32,6 @@ def call_policy(settings: Settings) -> CallPolicy:
         open_on_holidays=settings.service_on_holidays,
         fallback_number=settings.fallback_number,
         dispatch_policy=DispatchPolicy.from_settings(settings),
+        queue_limits=QueueLimits(max_wait=timedelta(minutes=settings.queue_max_wait_minutes),
+                                 max_length=settings.queue_max_length),
     )

@@ -89,6 +89,10 @@ def render_connect(voice: Voice, case: Case, stage: Stage, *, say_first: Iterabl
     """Say the given prompts, then ring the stage's numbers with screening, or take a voicemail."""
     response = VoiceResponse()
     voice.speak_all(response, say_first)
+    if stage.kind is StageKind.QUEUE:
+        voice.speak(response, Line("queue_entered"))
+        response.redirect(voice.url(f"/voice/queue/{case.id}/wait"), method="POST")
+        return response
     if stage.kind is StageKind.VOICEMAIL:
         voice.speak(response, Line("nobody_reached"))
         _append_voicemail(voice, response, action=voice.url(f"/voice/voicemail/{case.id}"))
@@ -100,17 +104,74 @@ def render_connect(voice: Voice, case: Case, stage: Stage, *, say_first: Iterabl
         caller_id=case.caller or voice.settings.hotline_number,
     )
     for number in stage.numbers:
-        dial.append(
-            Number(
-                number,
-                url=voice.url(f"/voice/screen/{case.id}"),
-                method="POST",
-                status_callback=voice.url("/voice/leg-status"),
-                status_callback_event="completed",
-                status_callback_method="POST",
-            )
-        )
+        dial.append(_screened_number(voice, case, number))
     response.append(dial)
+    return response
+
+
+def _screened_number(voice: Voice, case: Case, number: str) -> Number:
+    """Return a coordinator's number to dial with the screening (she must press 1) and her leg's status."""
+    return Number(
+        number,
+        url=voice.url(f"/voice/screen/{case.id}"),
+        method="POST",
+        status_callback=voice.url("/voice/leg-status"),
+        status_callback_event="completed",
+        status_callback_method="POST",
+    )
+
+
+# --- The queue: a caller waits for a coordinator who is talking (routing.queue_call). ---
+
+#: Seconds of quiet between two announcements to a waiting caller (keys still count during it).
+QUEUE_PAUSE_SECONDS = 15
+
+
+def render_queue_wait(voice: Voice, case: Case, *, position: int | None, minutes: int | None) -> VoiceResponse:
+    """Tell a waiting caller her place and, with enough data, the wait; offer 1 and 2; pause; loop."""
+    response = VoiceResponse()
+    gather = Gather(input="dtmf", num_digits=1, timeout=1, action=voice.url(f"/voice/queue/{case.id}/key"),
+                    method="POST")
+    if position is not None:
+        voice.speak(gather, Line("queue_position", {"position": str(position)}))
+    if minutes == 1:
+        voice.speak(gather, Line("queue_estimate_one"))
+    elif minutes is not None:
+        voice.speak(gather, Line("queue_estimate", {"minutes": str(minutes)}))
+    voice.speak(gather, Line("queue_options"))
+    gather.pause(length=QUEUE_PAUSE_SECONDS)
+    response.append(gather)
+    response.redirect(voice.url(f"/voice/queue/{case.id}/wait"), method="POST")
+    return response
+
+
+def render_queue_ring(voice: Voice, case: Case, coordinator: str) -> VoiceResponse:
+    """A coordinator is free for the waiting caller: ring her with the same screening as any call."""
+    response = VoiceResponse()
+    voice.speak(response, Line("queue_connecting"))
+    dial = Dial(
+        action=voice.url(f"/voice/queue/{case.id}/dialed"),
+        method="POST",
+        timeout=voice.settings.ring_timeout_seconds,
+        caller_id=case.caller or voice.settings.hotline_number,
+    )
+    dial.append(_screened_number(voice, case, coordinator))
+    response.append(dial)
+    return response
+
+
+def render_queue_back(voice: Voice, case: Case, *, say: Iterable[Line] = ()) -> VoiceResponse:
+    """Say the given prompts, then go on waiting (the next loop turn)."""
+    response = VoiceResponse()
+    voice.speak_all(response, say)
+    response.redirect(voice.url(f"/voice/queue/{case.id}/wait"), method="POST")
+    return response
+
+
+def render_queue_voicemail(voice: Voice, case: Case) -> VoiceResponse:
+    """She chose to leave a message (key 2): the voicemail as today, without "nobody is free"."""
+    response = VoiceResponse()
+    _append_voicemail(voice, response, action=voice.url(f"/voice/voicemail/{case.id}"))
     return response
 
 

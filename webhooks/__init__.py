@@ -7,9 +7,10 @@ from flask import Flask
 
 def register_webhooks(app: Flask) -> None:
     """Register the voice and SMS webhooks."""
-    from webhooks import health, metrics, sms, voice
+    from webhooks import health, metrics, sms, voice, voice_queue
 
     app.register_blueprint(voice.bp)
+    app.register_blueprint(voice_queue.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)

@@ -12,6 +12,15 @@ from ivr.script import count_words, walk
 HAPPY_PATH = ["1", "1", "1", "3", "30159", "1", "1"]
 # Keys the webhooks speak outside the menu steps.
 WEBHOOK_KEYS = {
+    "queue_entered",
+    "queue_position",
+    "queue_estimate",
+    "queue_estimate_one",
+    "queue_options",
+    "queue_callback_confirmed",
+    "queue_callback_impossible",
+    "queue_connecting",
+    "queue_max_wait",
     "closed",
     "voicemail",
     "voicemail_thanks",
@@ -27,6 +36,8 @@ PARAMS = {
     "postcode_readback_shared": {"digits", "municipality", "other_municipality"},
     "closed": {"hours"},
     "screening": {"summary"},
+    "queue_position": {"position"},
+    "queue_estimate": {"minutes"},
 }
 
 
