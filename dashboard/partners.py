@@ -19,6 +19,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from accounts import record_audit
 from billing.admin import (
@@ -38,11 +39,12 @@ from billing.membership import find_memberships
 from billing.tariffs import BillingError, find_tariffs, tariff_valid_on
 from core.clock import BERLIN
 from core.container import current_services
-from core.inputs import InputError, get_id, optional_date
+from core.inputs import InputError, optional_date
 from core.inputs import parse_money as inputs_money
 from core.phones import format_national
 from dashboard import error_text
 from dashboard.auth import lead_required
+from dashboard.forms import EmployerForm, FamilyForm, first_errors
 from models import Employer, Family, User
 
 bp = Blueprint("partners", __name__, template_folder="templates")
@@ -108,80 +110,23 @@ class Checked:
 
 
 def check_employer_form(form: Mapping[str, str]) -> Checked:
-    """Check a partner employer's form."""
-    c = Checked()
-    for name, limit, required in (
-        ("name", 120, True),
-        ("contract_number", 40, True),
-        ("headcount_tier", 60, False),
-        ("contact_name", 100, False),
-        ("contact_email", 120, False),
-    ):
-        value = _line(form, name, limit)
-        if required and not value:
-            c.errors[name] = _("Bitte ausfüllen.")
-        elif len(value) > limit:
-            c.errors[name] = _("Höchstens %(n)d Zeichen.", n=limit)
-        c.values[name] = value or None
-    if c.values["contact_email"] and "@" not in c.values["contact_email"]:
-        c.errors["contact_email"] = _("Bitte eine E-Mail-Adresse eingeben, z. B. personal@firma.de.")
-    c.values["starts_on"] = parse_date(form.get("starts_on"))
-    if c.values["starts_on"] is None:
-        c.errors["starts_on"] = _("Bitte ein Datum eingeben, z. B. 01.01.2027.")
-    c.values["ends_on"] = parse_date(form.get("ends_on"))
-    if (form.get("ends_on") or "").strip() and c.values["ends_on"] is None:
-        c.errors["ends_on"] = _("Bitte ein Datum eingeben oder leer lassen (unbefristet).")
-    elif c.values["ends_on"] and c.values["starts_on"] and c.values["ends_on"] < c.values["starts_on"]:
-        c.errors["ends_on"] = _("Das Vertragsende liegt vor dem Vertragsbeginn.")
-    c.values["fee_period"] = form.get("fee_period", "")
-    if c.values["fee_period"] not in ("monthly", "yearly"):
-        c.errors["fee_period"] = _("Bitte monatlich oder jährlich wählen.")
-    c.values["fee_amount"] = parse_money(form.get("fee_amount"))
-    if c.values["fee_amount"] is None:
-        c.errors["fee_amount"] = _("Bitte einen Betrag in Euro eingeben, z. B. 6.000,00 oder 120.")
-    c.values["contact_phone"] = _line(form, "contact_phone", 40) or None
-    return c
+    """Check a partner employer's form (dashboard.forms.EmployerForm)."""
+    checked = EmployerForm(MultiDict(form))
+    checked.validate()
+    return Checked(values=dict(checked.data), errors=first_errors(checked))
 
 
 def check_family_form(
     form: Mapping[str, str], *, employer_ids: set[int], codes: set[str], this_year: int
 ) -> Checked:
-    """Check a registered family's form (phones and children one per line)."""
-    c = Checked()
-    name = _line(form, "name", 120)
-    if not name:
-        c.errors["name"] = _("Bitte ausfüllen.")
-    elif len(name) > 120:
-        c.errors["name"] = _("Höchstens %(n)d Zeichen.", n=120)
-    c.values["name"] = name
-    address = _line(form, "address", 200)
-    if len(address) > 200:
-        c.errors["address"] = _("Höchstens %(n)d Zeichen.", n=200)
-    c.values["address"] = address or None
-    postcode = _line(form, "postcode", 5)
-    if postcode and not POSTCODE_PATTERN.match(postcode):
-        c.errors["postcode"] = _("Bitte eine fünfstellige Postleitzahl eingeben.")
-    c.values["postcode"] = postcode or None
-    employer = (form.get("employer_id") or "").strip()
-    employer_id = get_id(employer)
-    c.values["employer_id"] = employer_id if employer_id in employer_ids else None
-    if employer and c.values["employer_id"] is None:
-        c.errors["employer_id"] = _("Bitte einen Arbeitgeber aus der Liste wählen.")
-    code = (form.get("tariff_code") or "").strip()
-    c.values["tariff_code"] = code or None
-    if code and code not in codes:
-        c.errors["tariff_code"] = _("Bitte einen Tarif aus der Liste wählen.")
-    phones = [line.strip() for line in _text(form, "phones").split("\n") if line.strip()]
-    if not phones:
-        c.errors["phones"] = _("Bitte mindestens eine Telefonnummer eingeben.")
-    elif len(phones) > 10:
-        c.errors["phones"] = _("Höchstens 10 Telefonnummern.")
-    c.values["phones"] = phones
+    """Check a registered family's form (phones and children one per line; dashboard.forms.FamilyForm)."""
+    checked = FamilyForm(MultiDict(form))
+    checked.employer_id.allowed, checked.tariff_code.allowed = employer_ids, codes
+    checked.validate()
+    c = Checked(values=dict(checked.data), errors=first_errors(checked))
     children, wrong = [], []
-    for line in _text(form, "children").split("\n"):
+    for line in checked.children.data:
         line = " ".join(line.replace(",", " ").split())
-        if not line:
-            continue
         match = re.match(r"^(.{1,60}?)\s+([0-9]{4})$", line)
         if match and this_year - 100 <= int(match.group(2)) <= this_year:
             children.append({"first_name": match.group(1), "birth_year": int(match.group(2))})
@@ -193,8 +138,9 @@ def check_family_form(
             lines=", ".join(wrong[:3]),
         )
     c.values["children"] = children
+    c.values["name"] = c.values["name"] or ""
     for name_, limit in (("pickup_authorised", 2000), ("notes", 2000)):
-        value = _text(form, name_)
+        value = (c.values.get(name_) or "").replace("\r\n", "\n").strip()
         if len(value) > limit:
             c.errors[name_] = _("Höchstens %(n)d Zeichen.", n=limit)
         c.values[name_] = value or None

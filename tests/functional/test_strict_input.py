@@ -245,3 +245,16 @@ def test_a_session_cookie_with_a_huge_user_id_is_signed_out(app: Any, users: Non
         cookie["_fresh"] = True
     response = client.get("/board")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_an_employer_form_with_foreign_digits_is_refused_field_by_field(lead: Any, session: Any) -> None:
+    before = counts(session)
+    response = post(lead, "/employers/new", {"name": "Stadtwerke", "contract_number": "FX-2027-001",
+                                             "starts_on": "０１.０１.２０２７", "ends_on": "²", "fee_period": "monthly",
+                                             "fee_amount": "١٢٠"}, "/employers/new")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Bitte ein Datum eingeben, z. B. 01.01.2027." in page
+    assert "Bitte ein Datum eingeben oder leer lassen (unbefristet)." in page
+    assert "Bitte einen Betrag in Euro eingeben" in page
+    assert counts(session) == before
