@@ -94,6 +94,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "simulator.page": (),
     "simulator.messages": ("after",),
     "simulator.relay": ("path", "params"),
+    "account.page": (),
+    "account.phone": ("phone",),
+    "account.password": ("current", "new", "repeated"),
+    "users.edit": ("name", "role", "phone", "active"),
     "users.index": (),
     "users.create": ("username", "name", "role", "phone", "password", "generate"),
     "users.toggle_active": ("active",),
@@ -101,7 +105,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "users.unlock_sign_in": (),
 }
 #: Routes after which the fuzzing user may be signed out (she signs in again).
-SIGNS_OUT = {"auth.logout", "auth.login"}
+SIGNS_OUT = {"auth.logout", "auth.login", "account.password"}
 #: Tables a refused request may still write: the audit log (who looked) and sign-in bookkeeping.
 MAY_WRITE = {"audit_log", "login_attempts", "job_runs", "worker_heartbeats"}
 
