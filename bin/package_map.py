@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import re
 import sys
+import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,35 +164,82 @@ def shortcuts(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
     return {(a, b) for a in graph for b in graph[a] if reaches(a, b, skipping=(a, b))}
 
 
-def render(graph: dict[str, set[str]]) -> str:
-    """Return the map as Markdown: a Mermaid flowchart by level, the table of direct imports, any circles."""
-    level = levels(graph)
+def contract_layers(root: Path = ROOT) -> list[list[str]] | None:
+    """Return the packages of each line of the import-linter layers contract (pyproject.toml), top first."""
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config.get("tool", {}).get("importlinter", {}).get("contracts", [])
+    layered = [contract for contract in contracts if contract.get("type") == "layers"]
+    if not layered:
+        return None
+    return [[name.strip() for name in re.split(r"[|:]", line)] for line in layered[0]["layers"]]
+
+
+def _rows(graph: dict[str, set[str]], layers: list[list[str]] | None) -> list[tuple[str, str, list[str]]]:
+    """Return the picture's rows top to bottom: (id, title, packages)."""
+    if layers is None:
+        level = levels(graph)
+        return [
+            (f"L{value}", f"level {value}", sorted(name for name in graph if level[name] == value))
+            for value in sorted(set(level.values()), reverse=True)
+        ]
+    placed = {name for line in layers for name in line}
+    top = sorted(name for name in graph if name not in placed)
+    rows = [("L0", "wiring", top)] if top else []
+    rows += [
+        (f"L{number}", f"layer {number}", [n for n in line if n in graph])
+        for number, line in enumerate(layers, start=1)
+    ]
+    return rows
+
+
+def render(graph: dict[str, set[str]], layers: list[list[str]] | None = None) -> str:
+    """Return the map as Markdown: a Mermaid flowchart by layer, the table of direct imports, what points up.
+
+    With the layers of the import-linter contract, the rows are its lines (and `app` above them, which
+    wires the edges); without, each package's level (`levels`).
+    """
+    rows = _rows(graph, layers)
+    row_of = {name: index for index, (_, _, names) in enumerate(rows) for name in names}
     skipped = shortcuts(graph) if not strongly_connected(graph) else set()
-    by_level = sorted(graph, key=lambda name: (-level[name], name))
+    order = [name for _, _, names in rows for name in names]
+
+    def deps_of(name: str) -> list[str]:
+        return sorted(graph[name], key=order.index)
+
     lines = ["```mermaid", "flowchart TD"]
-    for value in sorted(set(level.values()), reverse=True):
-        lines.append(f"    subgraph L{value} [level {value}]")
-        lines += [f"        {name}" for name in by_level if level[name] == value]
+    for row_id, title, names in rows:
+        lines.append(f"    subgraph {row_id} [{title}]")
+        lines += [f"        {name}" for name in names]
         lines.append("    end")
-    for name in by_level:
-        for dep in sorted(graph[name], key=lambda dep: (-level[dep], dep)):
-            if (name, dep) not in skipped:
-                lines.append(f"    {name} --> {dep}")
+    lines += [
+        f"    {name} --> {dep}" for name in order for dep in deps_of(name) if (name, dep) not in skipped
+    ]
     lines += ["```", ""]
-    lines += ["| level | package | imports (at run time) |", "|---|---|---|"]
-    for name in by_level:
-        deps = ", ".join(f"`{dep}`" for dep in sorted(graph[name], key=lambda dep: (-level[dep], dep)))
-        lines.append(f"| {level[name]} | `{name}` | {deps or '–'} |")
-    circles = strongly_connected(graph)
+    column = "level" if layers is None else "layer"
+    lines += [f"| {column} | package | imports (at run time) |", "|---|---|---|"]
+    for _row_id, title, names in rows:
+        for name in names:
+            deps = ", ".join(f"`{dep}`" for dep in deps_of(name))
+            lines.append(f"| {title.split()[-1]} | `{name}` | {deps or '–'} |")
     lines.append("")
-    if circles:
+    upward = [(a, b) for a in order for b in deps_of(a) if row_of[b] <= row_of[a]]
+    circles = strongly_connected(graph)
+    if upward:
         lines.append(
-            "Packages that import each other in a circle (they share a level): "
-            + "; ".join(" ↔ ".join(f"`{name}`" for name in sorted(members)) for members in circles)
+            "Arrows that do not point to a lower row: "
+            + ", ".join(f"`{a}` → `{b}`" for a, b in upward)
+            + (
+                "; packages that import each other in a circle: "
+                + "; ".join(" ↔ ".join(f"`{name}`" for name in sorted(members)) for members in circles)
+                if circles
+                else ""
+            )
             + "."
         )
     else:
-        lines.append("No circles: every arrow points to a lower level.")
+        lines.append(
+            "Every arrow points to a lower row: no package imports one beside or above it, so no circles."
+        )
     return "\n".join(lines)
 
 
@@ -210,7 +259,7 @@ class Result:
 
 def check(doc: Path = DOC, root: Path = ROOT) -> Result:
     """Compare the map in the document with the one the code gives."""
-    expected = render(package_graph(root))
+    expected = render(package_graph(root), contract_layers(root))
     return Result(up_to_date=doc_block(doc.read_text(encoding="utf-8")) == expected, expected=expected)
 
 
@@ -218,7 +267,10 @@ def write(doc: Path = DOC, root: Path = ROOT) -> None:
     """Renew the map between the markers of the document."""
     text = doc.read_text(encoding="utf-8")
     start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    doc.write_text(text[:start] + "\n" + render(package_graph(root)) + "\n" + text[end:], encoding="utf-8")
+    doc.write_text(
+        text[:start] + "\n" + render(package_graph(root), contract_layers(root)) + "\n" + text[end:],
+        encoding="utf-8",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1
     else:
-        print(render(package_graph()))
+        print(render(package_graph(), contract_layers()))
     return 0
 
 

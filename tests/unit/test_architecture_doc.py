@@ -173,7 +173,24 @@ def test_the_picture_leaves_out_arrows_that_follow_from_two_others():
     assert "| 2 | `edge` | `domain`, `base` |" in picture  # the table lists every direct import
 
 
-@pytest.mark.parametrize("words", ["No circles", "in a circle"])
+@pytest.mark.parametrize("words", ["Every arrow points to a lower row", "in a circle"])
 def test_the_map_says_whether_packages_import_each_other_in_a_circle(words):
-    graph = {"a": {"b"}, "b": set()} if words == "No circles" else {"a": {"b"}, "b": {"a"}}
+    graph = {"a": {"b"}, "b": set()} if words.startswith("Every") else {"a": {"b"}, "b": {"a"}}
     assert words in package_map.render(graph)
+
+
+def test_with_the_contract_the_rows_are_its_layers_and_an_import_against_them_is_named():
+    layers = [["edge"], ["domain", "other"], ["base"]]
+    graph = {"app": {"edge"}, "edge": {"domain"}, "domain": {"base"}, "other": set(), "base": set()}
+    picture = package_map.render(graph, layers)
+    assert "subgraph L0 [wiring]\n        app\n    end" in picture  # not in the contract: it wires the edges
+    assert "subgraph L2 [layer 2]\n        domain\n        other\n    end" in picture
+    assert "| 2 | `domain` | `base` |" in picture
+    assert "Every arrow points to a lower row" in picture
+    graph["base"] = {"other"}
+    assert "Arrows that do not point to a lower row: `base` → `other`." in package_map.render(graph, layers)
+
+
+def test_the_contract_layers_are_read_from_pyproject():
+    layers = package_map.contract_layers(ROOT)
+    assert layers is not None and ["core"] in layers
