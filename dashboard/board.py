@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from cases.board import find_board_rows
 from core.container import current_services
+from routing.waiting import queue_rows
 
 bp = Blueprint("board", __name__, template_folder="templates")
 
@@ -43,4 +44,4 @@ def _rows() -> dict[str, Any]:
     services = current_services()
     now = services.clock.now()
     with services.database.unit_of_work() as session:
-        return {"rows": find_board_rows(session, now=now), "now": now}
+        return {"rows": find_board_rows(session, now=now), "queue": queue_rows(session), "now": now}

@@ -291,3 +291,43 @@ def _waiting(session: Session) -> Sequence[Waiting]:
     ).all()
     return [Waiting(r.id, r.urgency_rank, r.entered_at, str(r.kind.value if hasattr(r.kind, "value") else r.kind),
                     r.deadline_at, r.declined_by, r.declined_at) for r in rows]
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A caller in the queue as the live board shows her: no phone numbers, no names."""
+
+    case_id: int
+    reference: str
+    #: Her place (1 = next); None while a coordinator is being rung for her.
+    position: int | None
+    urgency: str | None
+    kind: str  # "line" | "callback"
+    state: str  # "waiting" | "offered"
+    entered_at: datetime
+    deadline_at: datetime
+
+    def waited(self, now: datetime) -> timedelta:
+        """Return how long she has waited."""
+        return max(now - self.entered_at, timedelta(0))
+
+
+def queue_rows(session: Session) -> list[QueueRow]:
+    """Return the queue for the live board, in the order it is served."""
+    rows = session.execute(
+        select(QueueEntry.case_id, Case.reference, Case.urgency, QueueEntry.kind, QueueEntry.state,
+               QueueEntry.entered_at, QueueEntry.deadline_at, QueueEntry.id)
+        .join(Case, Case.id == QueueEntry.case_id)
+        .where(QueueEntry.state.in_(OPEN_STATES))
+        .order_by(QueueEntry.urgency_rank, QueueEntry.entered_at, QueueEntry.id)
+    ).all()
+    result: list[QueueRow] = []
+    place = 0
+    for r in rows:
+        waiting_now = r.state is QueueState.WAITING or r.state == QueueState.WAITING.value
+        if waiting_now:
+            place += 1
+        result.append(QueueRow(r.case_id, r.reference, place if waiting_now else None,
+                               str(r.urgency) if r.urgency else None, str(r.kind), str(r.state),
+                               r.entered_at, r.deadline_at))
+    return result
