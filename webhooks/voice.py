@@ -17,6 +17,7 @@ from flask import Blueprint
 
 from cases.service import CaseNotFound
 from core.container import current_services
+from core.inputs import InputError, optional_int
 from core.logs import mask_phone
 from core.phones import normalize_phone
 from ivr.menu import Line, Step
@@ -381,8 +382,9 @@ def _coordinator_number() -> str:
 
 
 def _int(value: str | None) -> int | None:
+    """Return a duration Twilio sent (ASCII digits, at most a day), or None."""
     try:
-        return int(value) if value else None
-    except ValueError:
+        return optional_int(value, maximum=86_400)
+    except InputError:
         return None
 
