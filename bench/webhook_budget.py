@@ -49,7 +49,7 @@ from bench.webhook_latency import (
 PORT = 8000
 BASE = f"http://127.0.0.1:{PORT}"
 #: The steps walked (not timed) before the timed one, with their keys.
-BEFORE = (("/voice/incoming", {}), ("/voice/gather/caller_type/1", {"Digits": "1"}),
+BEFORE: tuple[tuple[str, dict[str, str]], ...] = (("/voice/incoming", {}), ("/voice/gather/caller_type/1", {"Digits": "1"}),
           ("/voice/gather/care_type/1", {"Digits": "1"}))
 TIMED = ("/voice/gather/children/1", {"Digits": "1"})
 #: Rounds of the served comparison, each measuring every server in turn.
@@ -81,7 +81,7 @@ def median_us(samples: list[float]) -> float:
     return statistics.median(samples) * 1e6
 
 
-def timed(run: Callable[[], None], count: int, warmup: int) -> list[float]:
+def timed(run: Callable[[], object], count: int, warmup: int) -> list[float]:
     """Return the duration of each of `count` runs after `warmup` untimed ones."""
     for _ in range(warmup):
         run()
@@ -175,6 +175,15 @@ def http_request(port: int, path: str, params: dict[str, str], validator: Reques
     return head.encode() + body
 
 
+def serving(port: int, requests: list[bytes], expect: bytes, *, keep: bool) -> Callable[[], None]:
+    """Return one measured request: the same one each time (`keep`), or the next of `requests` (popped)."""
+
+    def measure() -> None:
+        served(port, requests[0] if keep else requests.pop(), expect)
+
+    return measure
+
+
 def served(port: int, raw: bytes, expect: bytes) -> None:
     """Send one request to a gunicorn server; fail loudly unless it answers 200 with the expected TwiML."""
     answer = send(port, raw, 10.0)
@@ -200,7 +209,7 @@ def measure_served(folder: Path, databases: dict[str, str], *, count: int) -> di
         measures: list[tuple[str, str, Callable[[], None]]] = []
         for name, server in floors.items():
             raw = http_request(server.port, TIMED[0], any_call, validator)
-            measures.append((name, "request", lambda p=server.port, r=raw: served(p, r, b"<Gather")))
+            measures.append((name, "request", serving(server.port, [raw], b"<Gather", keep=True)))
         for name, server in apps.items():
             port = server.port
             hangup = http_request(port, "/voice/fallback/after-dial",
@@ -213,8 +222,8 @@ def measure_served(folder: Path, databases: dict[str, str], *, count: int) -> di
                 for path, extra in BEFORE:
                     served(port, http_request(port, path, {**params, **extra}, validator), b"<Gather")
                 steps.append(http_request(port, TIMED[0], {**params, **TIMED[1]}, validator))
-            measures.append((name, "no_database", lambda p=port, r=hangup: served(p, r, b"<Hangup")))
-            measures.append((name, "step", lambda p=port, s=steps: served(p, s.pop(), b"/voice/gather/child_age/1")))
+            measures.append((name, "no_database", serving(port, [hangup], b"<Hangup", keep=True)))
+            measures.append((name, "step", serving(port, steps, b"/voice/gather/child_age/1", keep=False)))
         # Interleaved rounds, so a noisy moment of the shared machine does not land on one server only.
         for _ in range(ROUNDS):
             for name, what, request in measures:

@@ -594,9 +594,10 @@ def profile(folder: Path, *, postgres_url: str | None, callers: int, calls_per_c
         if not files:
             out.append(f"{name}: no profile written (see {server.log_path})")
             continue
-        stats = pstats.Stats(*[str(f) for f in files], stream=(buffer := _Buffer()))
+        buffer = _Buffer()
+        stats = pstats.Stats(*[str(f) for f in files], stream=buffer)  # type: ignore[arg-type]  # pstats only calls write()
         requests = len(result.samples)
-        total = stats.total_tt  # type: ignore[attr-defined]
+        total = stats.total_tt  # type: ignore[attr-defined]  # set by pstats.Stats.load_stats, not declared in typeshed
         buffer.write(f"\n### {name}: one gunicorn worker, {requests} requests at N={callers}, "
                      f"{total * 1000 / max(requests, 1):.2f} ms of profiled CPU per request\n")
         stats.sort_stats("cumulative").print_stats(top)
@@ -684,7 +685,9 @@ def main() -> None:
     summary = run(args)
     print(summary["markdown"])
     print()
-    print("\n".join(summary["targets"]))  # type: ignore[arg-type]
+    targets = summary["targets"]
+    assert isinstance(targets, list)
+    print("\n".join(targets))
     if "profile" in summary:
         print("\nProfile (cProfile around each request, so it slows the worker down about twice):\n")
         print("```text" + str(summary["profile"]) + "\n```")

@@ -31,7 +31,7 @@ def compare_type(context: Any, inspected: Any, metadata: Any, inspected_type: An
 
 def run_migrations() -> None:
     """Run the migrations on the connection handed in, or on the configured URL."""
-    options = dict(
+    options: dict[str, Any] = dict(
         target_metadata=target_metadata,
         render_item=render_item,
         compare_type=compare_type,
@@ -43,7 +43,10 @@ def run_migrations() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no database URL: set sqlalchemy.url or hand in a connection")
+    engine = make_engine(url)
     with engine.connect() as conn:
         context.configure(connection=conn, **options)
         with context.begin_transaction():

@@ -6,6 +6,7 @@ import os
 import socket
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -46,7 +47,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail loudly on any outbound connection that is not to this machine."""
     real_connect = socket.socket.connect
 
-    def guarded(self: socket.socket, address: object) -> object:
+    def guarded(self: socket.socket, address: Any) -> object:
         host = address[0] if isinstance(address, tuple) else address
         if isinstance(host, str) and host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("/"):
             raise RuntimeError(f"test tried to reach the network: {address!r}")
@@ -135,7 +136,7 @@ def gateway() -> SimulatorGateway:
 
 
 @pytest.fixture
-def app(settings: Settings, database: Database, clock: FrozenClock, gateway: SimulatorGateway,  # type: ignore[no-untyped-def]
+def app(settings: Settings, database: Database, clock: FrozenClock, gateway: SimulatorGateway,
         tmp_path_factory: pytest.TempPathFactory):
     """Return the app wired to the test database, clock and gateway (its SMS spool in a temporary folder)."""
     from app import create_app
@@ -146,12 +147,12 @@ def app(settings: Settings, database: Database, clock: FrozenClock, gateway: Sim
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     """Return a test client."""
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):  # type: ignore[no-untyped-def]
+def runner(app):
     """Return a CLI runner."""
     return app.test_cli_runner()

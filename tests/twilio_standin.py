@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 API = "/2010-04-01"
@@ -121,7 +121,7 @@ class TwilioStandIn:
     _release: threading.Event = field(default_factory=threading.Event)
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> TwilioStandIn:
+    def start(self) -> Self:
         """Start serving on a random local port."""
         standin = self
 
@@ -171,6 +171,7 @@ class TwilioStandIn:
         """Return the base URL to use as TWILIO_API_BASE."""
         assert self._server is not None, "stand-in not started"
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)
         return f"http://{host}:{port}"
 
     # -- test controls -----------------------------------------------------------------------
@@ -376,8 +377,8 @@ class TwilioStandIn:
 
     def _list_messages(self, record: RecordedRequest, account: str) -> dict[str, Any]:
         query = parse_qs(record.query)
-        to = (query.get("To") or [None])[0]
-        after = (query.get("DateSent>") or [None])[0]
+        to = query["To"][0] if query.get("To") else None
+        after = query["DateSent>"][0] if query.get("DateSent>") else None
         since = datetime.fromisoformat(after.replace("Z", "+00:00")) if after else None
         page_size = int((query.get("PageSize") or ["50"])[0])
 

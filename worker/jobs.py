@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from core.container import Services
 from dispatch.policy import DispatchPolicy
@@ -33,7 +34,7 @@ class TickReport:
 
     worker: str
     now: datetime
-    results: dict[str, object] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)  # each job reports in its own shape
     errors: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -48,7 +48,7 @@ def call(live: LiveApp, call_sid: str, caller: str, keys: list[tuple[str, str]],
         case = session.scalars(select(Case).where(Case.call_sid == call_sid)).one()
         case_id, reference = case.id, case.reference
     if answered:
-        coordinator = root.find("Dial").find("Number").text  # type: ignore[union-attr]
+        coordinator = root.find("Dial").find("Number").text
         leg = {**base, "CallSid": call_sid[:-4] + "beef", "ParentCallSid": call_sid, "To": coordinator}
         twiml(twilio_post(client, f"/voice/screen/{case_id}/answer", {**leg, "Digits": "1"}, token=token,
                           base="http://localhost"))
@@ -79,7 +79,7 @@ def accept_first_offer(live: LiveApp, reference: str) -> None:
         phone, code = session.execute(
             select(Caregiver.phone, Offer.code).join(Offer, Offer.caregiver_id == Caregiver.id)
             .join(Case, Case.id == Offer.case_id).where(Case.reference == reference).order_by(Offer.rank)
-        ).first()  # type: ignore[misc]
+        ).first()
     params = {"MessageSid": "SM" + "a4" * 16, "From": phone, "To": "+4951187654321", "Body": f"JA {code}"}
     response = twilio_post(live.app.test_client(), "/sms/incoming", params,
                            token=live.services.settings.simulator_auth_token, base="http://localhost")

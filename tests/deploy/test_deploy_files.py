@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,9 +35,9 @@ def require_tool(name: str) -> str:
     return path
 
 
-def run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def run(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run a tool with a deadline, capturing its output."""
-    return subprocess.run(args, capture_output=True, text=True, timeout=60, check=False, **kwargs)  # type: ignore[call-overload]
+    return subprocess.run(args, capture_output=True, text=True, timeout=60, check=False, **kwargs)
 
 
 # -- systemd ------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def count_caregivers(database: Database) -> int:
 
 def test_import_prints_a_summary_and_a_second_import_updates(
     runner, database: Database, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     first = runner.invoke(args=["caregivers", "import", write(tmp_path, GOOD, "cp1252")])
     assert first.exit_code == 0, first.output
     assert "3 added, 0 updated, 0 unchanged" in first.output
@@ -43,7 +43,7 @@ def test_import_prints_a_summary_and_a_second_import_updates(
 
 def test_import_of_a_bad_file_names_each_line_and_imports_nothing(
     runner, database: Database, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     text = (
         GOOD
         + "Frieda Festnetz;0511 1234567;30159;10;0;6;de;nein;;\nOla;0171 39200101;80331;10;0;6;de;nein;;\n"
@@ -59,7 +59,7 @@ def test_import_of_a_bad_file_names_each_line_and_imports_nothing(
     assert count_caregivers(database) == 0
 
 
-def test_list_shows_numbers_places_checks_and_warnings(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_list_shows_numbers_places_checks_and_warnings(runner, tmp_path: Path) -> None:
     runner.invoke(args=["caregivers", "import", write(tmp_path, GOOD)])
     result = runner.invoke(args=["caregivers", "list"])
     assert result.exit_code == 0, result.output
@@ -73,7 +73,7 @@ def test_list_shows_numbers_places_checks_and_warnings(runner, tmp_path: Path) -
     assert "no police certificate" in lines["Heike Pape"]
 
 
-def test_list_marks_opted_out_and_inactive(runner, database: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_list_marks_opted_out_and_inactive(runner, database: Database, tmp_path: Path) -> None:
     runner.invoke(args=["caregivers", "import", write(tmp_path, GOOD)])
     with database.unit_of_work() as session:
         for caregiver in session.scalars(select(Caregiver)):
@@ -84,6 +84,6 @@ def test_list_marks_opted_out_and_inactive(runner, database: Database, tmp_path:
     assert "Heike Pape [inaktiv/inactive]" in output
 
 
-def test_list_of_an_empty_table(runner) -> None:  # type: ignore[no-untyped-def]
+def test_list_of_an_empty_table(runner) -> None:
     result = runner.invoke(args=["caregivers", "list"])
     assert result.exit_code == 0 and "No caregivers yet" in result.output

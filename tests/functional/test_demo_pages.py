@@ -12,10 +12,10 @@ from models import Case, Employer, EmployerStatement, Family, Invoice
 
 def sign_in(client: Any, output: str) -> None:
     """Sign in with the demo lead's login as `demo load` printed it."""
-    username = re.search(r"Benutzername / user:\s+(\S+)", output).group(1)  # type: ignore[union-attr]
-    password = re.search(r"Passwort / password:\s+(\S+)", output).group(1)  # type: ignore[union-attr]
+    username = re.search(r"Benutzername / user:\s+(\S+)", output).group(1)
+    password = re.search(r"Passwort / password:\s+(\S+)", output).group(1)
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
     assert response.status_code == 302
 

@@ -27,7 +27,7 @@ def count_shifts(database: Database) -> int:
         return session.scalar(select(func.count()).select_from(Shift)) or 0
 
 
-def test_import_prints_a_summary_and_twice_adds_nothing(runner, database: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_prints_a_summary_and_twice_adds_nothing(runner, database: Database, tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
     first = runner.invoke(args=["roster", "import", path])
     assert first.exit_code == 0, first.output
@@ -38,7 +38,7 @@ def test_import_prints_a_summary_and_twice_adds_nothing(runner, database: Databa
     assert count_shifts(database) == 3
 
 
-def test_import_of_a_bad_file_names_each_line_and_imports_nothing(runner, database: Database,  # type: ignore[no-untyped-def]
+def test_import_of_a_bad_file_names_each_line_and_imports_nothing(runner, database: Database,
                                                                    tmp_path: Path) -> None:
     text = GOOD + "Kurz;0511;2026-11-23T08:00;2026-11-23T16:00;primary\nX;0511 1234567;2026-03-29T02:30;2026-03-29T08:00;boss\n"
     result = runner.invoke(args=["roster", "import", write(tmp_path, text.replace("ı", "i"), "cp1252")])
@@ -49,12 +49,12 @@ def test_import_of_a_bad_file_names_each_line_and_imports_nothing(runner, databa
     assert count_shifts(database) == 0
 
 
-def test_import_of_a_missing_file_fails(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_of_a_missing_file_fails(runner, tmp_path: Path) -> None:
     result = runner.invoke(args=["roster", "import", str(tmp_path / "missing.csv")])
     assert result.exit_code != 0
 
 
-def test_show_lists_the_day_in_local_time_with_national_numbers(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_show_lists_the_day_in_local_time_with_national_numbers(runner, tmp_path: Path) -> None:
     runner.invoke(args=["roster", "import", write(tmp_path, GOOD)])
     result = runner.invoke(args=["roster", "show", "--date", "2026-11-23"])
     assert result.exit_code == 0, result.output
@@ -67,14 +67,14 @@ def test_show_lists_the_day_in_local_time_with_national_numbers(runner, tmp_path
     assert "+49" not in result.output
 
 
-def test_show_defaults_to_today_in_berlin(runner, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_show_defaults_to_today_in_berlin(runner, clock, tmp_path: Path) -> None:
     runner.invoke(args=["roster", "import", write(tmp_path, GOOD)])
     result = runner.invoke(args=["roster", "show"])  # the clock stands on Monday 23 November 2026
     assert "23.11.2026" in result.output
     assert "Jürgen Müßig" in result.output
 
 
-def test_show_an_empty_day(runner) -> None:  # type: ignore[no-untyped-def]
+def test_show_an_empty_day(runner) -> None:
     result = runner.invoke(args=["roster", "show", "--date", "2026-12-25"])
     assert result.exit_code == 0
     assert "No shifts" in result.output

@@ -132,7 +132,7 @@ def test_the_dispatch_button_says_why_nobody_matched(session: Any, clock: Any, s
     make_caregiver(session, phone="+4916000000031", now=now, police_certificate_date=None)
     case = make_dispatchable_case(session, now=now, call_sid="CA" + "9" * 32)
     page = signed_in.get(f"/cases/{case.id}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     answer = signed_in.post(f"/cases/{case.id}/dispatch", data={"csrf_token": token}, follow_redirects=True)
     flash = re.search(r'<p class="flash[^"]*"[^>]*>(.*?)</p>', answer.get_data(as_text=True), re.S)
     assert flash and "Warum niemand passt: 1 in Reichweite ohne gültiges Führungszeugnis" in flash.group(1)

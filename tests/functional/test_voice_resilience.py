@@ -32,6 +32,7 @@ def test_a_prompt_with_a_recording_is_played_instead_of_spoken(client: Any, tmp_
     monkeypatch.setenv("PROMPTS_DIR", str(tmp_path))
     root = twiml(twilio_post(client, "/voice/incoming", {"CallSid": "CA" + "8" * 32, "From": "+4915112345678"}))
     gather = root.find("Gather")
+    assert gather is not None
     assert gather[0].tag == "Play"
     assert gather[0].text == "https://hotline.example.org/static/audio/willkommen.mp3"
     assert gather[1].tag == "Say"  # the rest is still spoken

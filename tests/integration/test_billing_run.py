@@ -116,7 +116,9 @@ def test_a_tariff_change_mid_month_applies_from_its_day(session: Session, demo: 
     # A session that starts the evening before the change is billed at the old rate, all of it.
     add_care(session, case, berlin(2026, 11, 14, 22, 0), berlin(2026, 11, 15, 1, 0))
     run_billing(session, month="2026-11", now=DECEMBER)
-    lines = find_invoice_lines(session, invoice=get_invoice_by_number(session, "2026-0001"))  # type: ignore[arg-type]
+    invoice = get_invoice_by_number(session, "2026-0001")
+    assert invoice is not None
+    lines = find_invoice_lines(session, invoice=invoice)
     assert [(str(li.service_date), li.hourly_rate, li.amount) for li in lines] == [
         ("2026-11-14", Decimal("5.00"), Decimal("10.00")),
         ("2026-11-14", Decimal("5.00"), Decimal("15.00")),

@@ -255,7 +255,7 @@ def test_a_case_without_the_parents_number_ends_with_a_clear_message(
     session.commit()
     root = twiml(twilio_post(client, f"/voice/callback/{withheld.id}", {"CallSid": "CAcb3"}))
     assert verbs(root) == ["Say", "Hangup"]
-    assert "keine Rufnummer der Familie" in (root.find("Say").text or "")  # type: ignore[union-attr]
+    assert "keine Rufnummer der Familie" in (root.find("Say").text or "")
 
 
 def test_the_callback_webhooks_need_twilios_signature(client: Any, session: Session, case: Any) -> None:
@@ -307,4 +307,4 @@ def test_the_status_callback_of_a_call_row_is_not_the_sms_one(
     queue_callback(session, clock, case, clara)
     gateway = SimulatorGateway()
     deliver(database, gateway, clock)
-    assert not gateway.calls[0]["status_callback"].endswith("/sms/status")  # type: ignore[union-attr]
+    assert not gateway.calls[0]["status_callback"].endswith("/sms/status")

@@ -116,7 +116,7 @@ def test_an_import_without_the_optional_columns_keeps_the_checks_on_record(
     plain = b"name,phone,postcode,max_distance_km,min_age,max_age,languages,eldercare\nMarta,0171 39200101,30159,10,0,6,de,no\n"
     report = import_caregivers(session, data=plain, now=clock.now())
     assert report.unchanged == 1
-    assert get_caregiver_by_phone(session, "+4917139200101").police_certificate_date == date(2024, 3, 15)  # type: ignore[union-attr]
+    assert get_caregiver_by_phone(session, "+4917139200101").police_certificate_date == date(2024, 3, 15)
 
 
 def test_deactivating_by_import_records_when_she_left(session: Session, clock: FrozenClock) -> None:

@@ -105,7 +105,7 @@ def test_the_history_fills_every_report_month_obeys_retention_and_tops_up(sessio
     assert old and all(c.anonymised_at and c.caller is None and c.call_sid is None for c in old)
     recent = session.scalars(select(Case).where(Case.closed_at >= cutoff)).all()
     assert recent and not any(c.anonymised_at for c in recent)
-    assert all(c.demo for c in old + recent)
+    assert all(c.demo for c in [*old, *recent])
     assert count(session, Invoice) > 100 and count(session, Invoice, demo=False) == 0
     assert count(session, EmployerStatement) > 0 and count(session, BillingRun, demo=False) == 0
     assert real_data_found(session) == []

@@ -105,7 +105,7 @@ def test_the_coordinator_links_a_case_to_an_employer(session: Session, family: F
     event = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
                                                     CaseEvent.kind == "employer_linked")).one()
     assert event.detail["contract_number"] == "FX-2024-017"
-    assert session.get(Case, case.id).employer_id == employer.id  # type: ignore[union-attr]
+    assert session.get(Case, case.id).employer_id == employer.id
 
 
 def test_the_demo_loads_once(session: Session) -> None:

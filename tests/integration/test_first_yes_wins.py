@@ -96,9 +96,9 @@ def test_two_simultaneous_yes_replies_make_exactly_one_assignment(committing: se
         loser = next(cid for cid in ids if cid != winner)
         winners[winner] += 1
         with committing() as s:
-            case = s.get(Case, case_id)
-            assert case is not None
-            assert case.status is CaseStatus.ASSIGNED and case.caregiver_id == winner
+            stored = s.get(Case, case_id)
+            assert stored is not None
+            assert stored.status is CaseStatus.ASSIGNED and stored.caregiver_id == winner
             dispatch = s.scalars(select(Dispatch).where(Dispatch.case_id == case_id)).one()
             assert dispatch.status is DispatchStatus.FILLED
             statuses = {

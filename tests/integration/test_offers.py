@@ -266,7 +266,7 @@ def test_a_late_yes_is_told_kindly_that_the_job_is_taken_once(
     assert "schon vergeben" in taken[0].body
     session.refresh(offers[2])
     assert offers[2].status is OfferStatus.TAKEN
-    assert session.get(Case, case.id).caregiver_id == pool["near1"].id  # type: ignore[union-attr]
+    assert session.get(Case, case.id).caregiver_id == pool["near1"].id
 
 
 def test_a_yes_that_crosses_the_winners_gets_one_answer_not_two(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, select, update
@@ -34,25 +35,25 @@ HOTLINE = "+4951187654321"
 CALLBACK = "https://hotline.example.org/sms/status"
 
 
-def queue(session: Session, clock: FrozenClock, key: str = "offer:1", **overrides: object) -> OutboxMessage:
+def queue(session: Session, clock: FrozenClock, key: str = "offer:1", **overrides: Any) -> OutboxMessage:
     """Queue one SMS with defaults and commit it to the test's transaction."""
-    values: dict[str, object] = {"to": TO, "body": "Angebot 4711: JA 4711 / NEIN 4711", "purpose": "offer"}
+    values: dict[str, Any] = {"to": TO, "body": "Angebot 4711: JA 4711 / NEIN 4711", "purpose": "offer"}
     values.update(overrides)
-    message = enqueue_sms(session, dedupe_key=key, now=clock.now(), **values)  # type: ignore[arg-type]
+    message = enqueue_sms(session, dedupe_key=key, now=clock.now(), **values)
     session.commit()
     return message
 
 
-def deliver(database: Database, gateway: object, clock: FrozenClock, **kwargs: object):  # type: ignore[no-untyped-def]
+def deliver(database: Database, gateway: Any, clock: FrozenClock, **kwargs: Any):
     """Run one delivery at the clock's time with the hotline's defaults."""
     return deliver_due_messages(
         database,
         gateway,
         now=clock.now(),
-        default_from=HOTLINE,  # type: ignore[arg-type]
+        default_from=HOTLINE,
         status_callback_url=CALLBACK,
         **kwargs,
-    )  # type: ignore[arg-type]
+    )
 
 
 def reload(session: Session, message: OutboxMessage) -> OutboxMessage:
@@ -490,15 +491,15 @@ def test_tick_delivers_and_writes_the_heartbeat(
     report = tick_job(services, name="test-worker")
 
     assert report.errors == {}
-    assert report.results["deliver_outbox"].sent == 1  # type: ignore[attr-defined]
+    assert report.results["deliver_outbox"].sent == 1
     assert gateway.sent[0]["from"] == settings.hotline_number
     assert reload(session, message).status is OutboxStatus.SENT
-    assert session.get(WorkerHeartbeat, "test-worker").last_tick_at == clock.now()  # type: ignore[union-attr]
+    assert session.get(WorkerHeartbeat, "test-worker").last_tick_at == clock.now()
 
     clock.advance(seconds=2)
     tick_job(services, name="test-worker")
     session.expire_all()
-    assert session.get(WorkerHeartbeat, "test-worker").last_tick_at == clock.now()  # type: ignore[union-attr]
+    assert session.get(WorkerHeartbeat, "test-worker").last_tick_at == clock.now()
 
 
 def test_tick_runs_the_other_jobs_when_one_fails(
@@ -523,7 +524,7 @@ def test_tick_runs_the_other_jobs_when_one_fails(
     assert session.get(WorkerHeartbeat, "test-worker") is not None
 
 
-def test_worker_command_once(runner, session: Session, clock: FrozenClock, gateway: SimulatorGateway) -> None:  # type: ignore[no-untyped-def]
+def test_worker_command_once(runner, session: Session, clock: FrozenClock, gateway: SimulatorGateway) -> None:
     message = queue(session, clock)
     result = runner.invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
@@ -534,7 +535,7 @@ def test_worker_command_once(runner, session: Session, clock: FrozenClock, gatew
     assert session.scalars(select(WorkerHeartbeat)).first() is not None
 
 
-def test_worker_process_ticks_until_sigterm(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_worker_process_ticks_until_sigterm(tmp_path) -> None:
     import os
     import signal
     import subprocess
@@ -566,7 +567,7 @@ def test_worker_process_ticks_until_sigterm(tmp_path) -> None:  # type: ignore[n
         deadline = time.monotonic() + 20
         while not ticked() and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.1)
-        assert ticked(), process.stdout.read() if process.poll() is not None else "no heartbeat"  # type: ignore[union-attr]
+        assert ticked(), process.stdout.read() if process.poll() is not None else "no heartbeat"
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=15)
     finally:
@@ -586,14 +587,14 @@ class SlowProvider:
     LEASE), worker B runs a tick of its own. A message becomes visible to lookups only once its send
     returned, as at Twilio while a request is still in flight."""
 
-    def __init__(self, clock: FrozenClock, second_worker: object) -> None:
+    def __init__(self, clock: FrozenClock, second_worker: Callable[[], None]) -> None:
         self.clock = clock
         self.second_worker = second_worker
         self.sent: list[str] = []
         self.visible: dict[str, str] = {}
         self.a_sends = 0
 
-    def gateway(self, name: str) -> object:
+    def gateway(self, name: str) -> Any:
         provider = self
 
         class Gateway:
@@ -602,7 +603,7 @@ class SlowProvider:
                     provider.clock.advance(seconds=10)  # a slow answer, just under the request timeout
                     provider.a_sends += 1
                     if provider.a_sends == 15:
-                        provider.second_worker()  # type: ignore[operator]
+                        provider.second_worker()
                 provider.sent.append(body)
                 sid = f"SM{len(provider.sent):032d}"
                 provider.visible[sid] = body

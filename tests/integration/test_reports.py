@@ -87,6 +87,7 @@ def build_world(session: Session, *, now: datetime) -> World:
     cases = []
     for index, at in enumerate(times):
         eldercare = index == 4
+        human, assigned_after = to_human[index], to_caregiver[index]
         case = make_case(
             session, now=at, call_sid=f"CA{index:032d}", caller=PARENTS[index], parent_name=NAMES[index],
             address=ADDRESS, postcode="30974" if eldercare else "30159",
@@ -94,15 +95,15 @@ def build_world(session: Session, *, now: datetime) -> World:
             care_type=CareType.ELDERCARE if eldercare else CareType.CHILD, care_level=3 if eldercare else None,
             child_age=None if eldercare else 4, caller_type=CallerType.PARENT, urgency=Urgency.NOW,
             reason=Reason.ACCIDENT_ILLNESS, notes="Rückruf unter 0511 9876543",
-            coordinator="+4915700000001" if to_human[index] is not None else None,
-            connected_at=at + timedelta(seconds=to_human[index]) if to_human[index] is not None else None,
-            dial_stage="primary" if to_human[index] is not None else "voicemail",
+            coordinator="+4915700000001" if human is not None else None,
+            connected_at=at + timedelta(seconds=human) if human is not None else None,
+            dial_stage="primary" if human is not None else "voicemail",
             employer_id=employer.id if index < 3 else None,
         )
-        if to_caregiver[index] is not None:
+        if assigned_after is not None:
             case.caregiver_id = caregivers[index].id
             case.caregiver = caregivers[index].phone
-            case.assigned_at = at + timedelta(minutes=to_caregiver[index])
+            case.assigned_at = at + timedelta(minutes=assigned_after)
         cases.append(case)
     session.flush()
     _dispatch(session, cases[0], caregivers, offers=2, at=times[0], filled=True)

@@ -108,7 +108,7 @@ def test_has_any_shift_on_an_empty_roster(session: Session) -> None:
     ],
     ids=["ordinary_fortnight", "dst_spring_forward_fortnight", "dst_fall_back_fortnight"],
 )
-def test_demo_roster_has_one_primary_and_one_backup_at_every_hour_for_14_days(session: Session, now) -> None:  # type: ignore[no-untyped-def]
+def test_demo_roster_has_one_primary_and_one_backup_at_every_hour_for_14_days(session: Session, now) -> None:
     added = load_demo_roster(session, now=now)
     assert added == 15 * 3 * 2  # today and the 14 days after it, three shifts a day, primary and backup
     today = now.date()

@@ -503,7 +503,7 @@ def test_a_coordinator_who_is_also_a_caregiver_answers_offers_as_a_caregiver(
     make_caregiver(session, phone=DORA, now=now)
     (c,) = dispatched(session, now, settings)
 
-    assert sms(session, "JA", sender=DORA, now=now, settings=settings).outcome == "yes_won"  # type: ignore[union-attr]
+    assert sms(session, "JA", sender=DORA, now=now, settings=settings).outcome == "yes_won"
     other = make_dispatchable_case(session, now=now, call_sid="CA" + "c" * 32)
     message = sms(session, f"SENDEN {other.reference}", sender=DORA, now=now, settings=settings)
     assert message is not None and message.outcome in ("send_started", "send_refused")

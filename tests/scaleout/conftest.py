@@ -114,7 +114,9 @@ class SlowStandIn(TwilioStandIn):
         except OSError:  # the sender died before the answer (a test killed it): as on Twilio, it stays sent
             pass
 
-    def _serve(self, record: RecordedRequest, account: str, resource: str) -> tuple[int, dict[str, Any]]:
+    def _serve(
+        self, record: RecordedRequest, account: str, resource: str, sid: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
         if resource == "Messages" and record.method == "POST":
             with self._lock:
                 self._posts += 1
@@ -123,7 +125,7 @@ class SlowStandIn(TwilioStandIn):
                 self.arrived.set()
             if self.latency:
                 time.sleep(self.latency)
-        return super()._serve(record, account, resource)
+        return super()._serve(record, account, resource, sid)
 
     def reset(self, *, latency: float = 0.0, signal_at: int | None = None) -> None:
         """Forget everything received so far and set the behaviour for the next test."""

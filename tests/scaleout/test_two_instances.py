@@ -19,9 +19,10 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import requests
 from sqlalchemy import func, select
@@ -273,8 +274,8 @@ def test_yes_replies_racing_across_instances_make_no_double_assignment(
     )
 
 
-def _group(rows: list[tuple[int | None, object]]) -> dict[int | None, list[object]]:
-    grouped: dict[int | None, list[object]] = {}
+def _group(rows: Sequence[tuple[int | None, Any]]) -> dict[int | None, list[Any]]:
+    grouped: dict[int | None, list[Any]] = {}
     for key, value in rows:
         grouped.setdefault(key, []).append(value)
     return grouped

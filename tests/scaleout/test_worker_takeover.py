@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.database import rowcount
 from dispatch.offers import start_dispatch
 from dispatch.policy import DispatchPolicy
 from messaging.outbox import LEASE
@@ -51,7 +52,7 @@ def test_kill_9_the_active_worker_mid_dispatch_and_the_other_takes_over_sending_
     pg_engine: Engine,
     pg_sessions: sessionmaker[Session],
     standin: SlowStandIn,
-    start_worker,  # type: ignore[no-untyped-def]
+    start_worker,
 ) -> None:
     """Twelve cases are being offered to caregivers (36 SMS queued) when the machine running the
     active worker dies. Within seconds the standby worker carries on: every caregiver gets each of
@@ -105,9 +106,9 @@ def test_kill_9_the_active_worker_mid_dispatch_and_the_other_takes_over_sending_
 
     assert wait_until(settled, timeout=30, step=0.2), second.output()
     with pg_sessions.begin() as s:  # the crash window: fast-forward the dead worker's 2-minute lease
-        orphans = s.execute(
+        orphans = rowcount(s.execute(
             update(OutboxMessage).where(orphaned).values(lease_until=text("now() - interval '1 second'"))
-        ).rowcount
+        ))
     assert orphans <= 1  # at most the one SMS that was in flight
 
     def all_sent() -> bool:

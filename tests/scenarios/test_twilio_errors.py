@@ -39,11 +39,13 @@ class RefusingStandIn(TwilioStandIn):
 
     refuse: dict[str, int] = field(default_factory=dict)
 
-    def _serve(self, record: RecordedRequest, account: str, resource: str) -> tuple[int, dict[str, Any]]:
+    def _serve(
+        self, record: RecordedRequest, account: str, resource: str, sid: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
         code = self.refuse.get(record.param("To") or "")
         if resource == "Messages" and record.method == "POST" and code:
             return 400, _error(code, ERRORS.get(code, "Error"), 400)
-        return super()._serve(record, account, resource)
+        return super()._serve(record, account, resource, sid)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -13,11 +14,11 @@ HEADER = "name,phone,postcode,max_distance_km,min_age,max_age,languages,eldercar
 MARTA = "Marta Kowalski,0171 39200101,30159,10,0,6,de;pl,no\n"
 
 
-def parse_errors(text: str | bytes, **kwargs: object) -> list[str]:
+def parse_errors(text: str | bytes, **kwargs: Any) -> list[str]:
     """Parse a file that must be refused; return its errors as people read them."""
     data = text.encode() if isinstance(text, str) else text
     with pytest.raises(CaregiverImportError) as info:
-        parse_caregivers_csv(data, **kwargs)  # type: ignore[arg-type]
+        parse_caregivers_csv(data, **kwargs)
     assert isinstance(info.value, HotlineError)
     return [str(e) for e in info.value.errors]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from demo.history import HistoryWorld, expected_calls, plan_day
@@ -57,7 +57,8 @@ def test_a_filled_case_has_one_accepted_offer_from_the_last_wave_and_care_after_
     for case in filled:
         accepted = [o for o in case.offers if o.status == "accepted"]
         assert len(accepted) == 1 and accepted[0].wave == max(o.wave for o in case.offers)
-        assert case.care is not None and case.fields["assigned_at"] < case.care[0] < case.care[1]
+        assigned = case.fields["assigned_at"]
+        assert isinstance(assigned, datetime) and case.care is not None and assigned < case.care[0] < case.care[1]
         assert len({o.caregiver for o in case.offers}) == len(case.offers)
 
 

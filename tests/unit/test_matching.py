@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ MITTE = lookup_postcode("30159")
 WUNSTORF = lookup_postcode("31515")  # about 21 km west
 
 
-def needs(**changes: object) -> CaseNeeds:
+def needs(**changes: Any) -> CaseNeeds:
     """A case at 30159 for a 3-year-old, now, for four hours, from a German-speaking parent."""
     base = CaseNeeds(
         care_type="child",
@@ -39,16 +40,16 @@ def needs(**changes: object) -> CaseNeeds:
         window_start=NOW,
         window_end=NOW + timedelta(hours=4),
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return replace(base, **changes)
 
 
-def candidate(caregiver_id: int = 1, *, home: object = LINDEN, **changes: object) -> Candidate:
+def candidate(caregiver_id: int = 1, *, home: Any = LINDEN, **changes: Any) -> Candidate:
     """A caregiver in Linden who passes every gate of `needs()`."""
     base = Candidate(
         caregiver_id=caregiver_id,
         phone=f"+49171392{caregiver_id:05d}",
         lat=home.lat,
-        lon=home.lon,  # type: ignore[attr-defined]
+        lon=home.lon,
         max_distance_km=10.0,
         min_age=0,
         max_age=6,
@@ -62,11 +63,11 @@ def candidate(caregiver_id: int = 1, *, home: object = LINDEN, **changes: object
         busy=(),
         recent_assignments=0,
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return replace(base, **changes)
 
 
-def ranked_ids(case: CaseNeeds, pool: list[Candidate], **kwargs: object) -> list[int]:
-    return [r.caregiver_id for r in rank_candidates(case, pool, today=TODAY, **kwargs)]  # type: ignore[arg-type]
+def ranked_ids(case: CaseNeeds, pool: list[Candidate], **kwargs: Any) -> list[int]:
+    return [r.caregiver_id for r in rank_candidates(case, pool, today=TODAY, **kwargs)]
 
 
 def test_a_caregiver_who_passes_every_gate_is_ranked_with_her_distance() -> None:

@@ -29,7 +29,7 @@ def test_a_base_url_with_a_path_prefix_keeps_it() -> None:
 
 
 def test_plan_marks_only_differences_and_methods_ignore_case() -> None:
-    current = dict(wanted_number_setup("https://a.example"))
+    current: dict[str, str | None] = dict(wanted_number_setup("https://a.example"))
     current["voice_method"] = "post"
     current["sms_url"] = None
     plan = plan_number_setup(current, "https://a.example")

@@ -54,7 +54,7 @@ def test_default_policy_waits_and_deadlines_per_urgency() -> None:
     assert DispatchPolicy() == DispatchPolicy(hotline_number=None)
 
 
-def test_policy_from_the_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_policy_from_the_environment(tmp_path) -> None:
     env = {
         "DISPATCH_WAVE_SIZE": "5",
         "DISPATCH_WAIT_NOW_MINUTES": "2",

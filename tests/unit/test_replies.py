@@ -211,7 +211,7 @@ def test_anything_else_is_unknown(text: str) -> None:
 
 
 def test_none_and_long_bodies_are_unknown() -> None:
-    assert parse_reply(None) == Reply(UNKNOWN)  # type: ignore[arg-type]
+    assert parse_reply(None) == Reply(UNKNOWN)
     assert parse_reply("JA 12 " + " " * 1594) == Reply(YES, code="12")
     assert parse_reply("JA 12 " + "🙂" * 800).kind is UNKNOWN
 

@@ -13,7 +13,7 @@ DEFAULT = parse_service_hours("mon-sat 00:00-24:00")
 OFFICE = parse_service_hours("mon-fri 06:00-21:00, sat 08:00-14:00")
 
 
-def is_open(hours, at: datetime, *, holidays: bool = False) -> bool:  # type: ignore[no-untyped-def]
+def is_open(hours, at: datetime, *, holidays: bool = False) -> bool:
     return hours.is_open(at, open_on_holidays=holidays)
 
 
@@ -152,7 +152,7 @@ def test_next_opening_after_sunday_is_monday_midnight() -> None:
 def test_next_opening_is_utc() -> None:
     opening = OFFICE.next_opening(berlin(2026, 11, 23, 22, 0), open_on_holidays=False)
     assert opening == berlin(2026, 11, 24, 6, 0)
-    assert opening is not None and opening.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    assert opening is not None and opening.utcoffset().total_seconds() == 0
 
 
 def test_next_opening_when_open_is_now() -> None:

@@ -82,7 +82,7 @@ def test_money_rounds_half_up_to_cents(value: str | int, expected: str) -> None:
 
 def test_money_refuses_floats() -> None:
     with pytest.raises(TypeError):
-        money(0.1)  # type: ignore[arg-type]
+        money(0.1)  # type: ignore[arg-type]  # deliberately a float: the test shows it is refused
 
 
 def test_price_is_hours_times_rate_in_cents() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ def test_an_edited_offer_text_is_used_for_the_next_sms(tmp_path: Path, monkeypat
     shutil.copytree(messaging.texts.TEXTS_DIR, folder)
     monkeypatch.setattr(messaging.texts, "TEXTS_DIR", folder)
     monkeypatch.setattr(dispatch.sms_commands, "TEXTS_DIR", folder)
-    params = {"who": "1 Kind", "area": "Linden", "when": "heute", "duration": "3 Std.", "code": "K7"}
+    params: dict[str, Any] = {"who": "1 Kind", "area": "Linden", "when": "heute", "duration": "3 Std.", "code": "K7"}
     assert job_text("offer", language="de", **params).startswith("Fluxx-Anfrage:")
     german = folder / "de.toml"
     german.write_text(german.read_text(encoding="utf-8").replace('offer = "Fluxx-Anfrage:', 'offer = "Fluxx-Notfall:'),

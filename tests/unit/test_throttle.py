@@ -15,7 +15,7 @@ def failures(n: int, *, username: str = "lea", addr: str = "203.0.113.9", start:
     return [Attempt(username, addr, first + i * step, False) for i in range(n)]
 
 
-def state(attempts: list[Attempt], username: str = "lea", addr: str = "203.0.113.9", now: datetime = NOW):  # type: ignore[no-untyped-def]
+def state(attempts: list[Attempt], username: str = "lea", addr: str = "203.0.113.9", now: datetime = NOW):
     return throttle_state(attempts, username=username, remote_addr=addr, now=now)
 
 

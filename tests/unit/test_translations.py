@@ -105,9 +105,11 @@ def test_placeholders_match(catalogue: Catalog) -> None:
         if not message.id or not _translated(message):
             continue
         if message.pluralizable:
+            assert isinstance(message.id, tuple | list) and isinstance(message.string, tuple | list)
             singular, plural = message.id
             pairs = [(singular, message.string[0])] + [(plural, s) for s in message.string[1:]]
         else:
+            assert isinstance(message.id, str) and isinstance(message.string, str)
             pairs = [(message.id, message.string)]
         for german, english in pairs:
             if Counter(PLACEHOLDER.findall(german)) != Counter(PLACEHOLDER.findall(english)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.settings import SIMULATOR_HOTLINE, Settings
@@ -46,13 +47,13 @@ NEEDS = CaseNeeds(care_type="child", child_age=3, postcode="30159", lat=HANNOVER
 
 def candidate(cid: int, **changes: object) -> Candidate:
     """A caregiver next door who takes a 3-year-old and has a fresh certificate, unless told otherwise."""
-    values: dict[str, object] = dict(
+    values: dict[str, Any] = dict(
         caregiver_id=cid, phone=f"+49160000000{cid:02d}", lat=HANNOVER[0], lon=HANNOVER[1], max_distance_km=10.0,
         min_age=0, max_age=13, eldercare=False, languages=("de",), active=True, opted_out=False,
         police_certificate_date=date(2025, 1, 15), police_certificate_excluded=False, unavailable=(), busy=(),
         recent_assignments=0)
     values.update(changes)
-    return Candidate(**values)  # type: ignore[arg-type]
+    return Candidate(**values)
 
 
 def test_each_caregiver_is_counted_once_at_the_first_gate_she_fails() -> None:
