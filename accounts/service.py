@@ -240,7 +240,7 @@ def set_phone(user: User, phone: str | None) -> None:
 def change_own_password(user: User, *, current: str, new: str, repeated: str) -> None:
     """Change one's own password after checking the current one; ends her other sessions."""
     try:
-        ok = _hasher.verify(user.password_hash, current)
+        ok: bool = _hasher.verify(user.password_hash, current)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if not ok:

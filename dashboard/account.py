@@ -35,6 +35,7 @@ def phone() -> Any:
     try:
         with services.database.unit_of_work() as s:
             user = get_user(s, current_user.id)
+            assert user is not None  # she is signed in, so her row exists
             set_phone(user, form.phone.data)
             record_audit(s, user=user, action="own_phone_changed", now=services.clock.now())
     except AccountError as exc:
@@ -56,6 +57,7 @@ def password() -> Any:
     try:
         with services.database.unit_of_work() as s:
             user = get_user(s, current_user.id)
+            assert user is not None  # she is signed in, so her row exists
             change_own_password(user, current=form.current.data, new=form.new.data, repeated=form.repeated.data)
             record_audit(s, user=user, action="own_password_changed", now=services.clock.now())
             epoch = user.session_epoch

@@ -46,7 +46,7 @@ def coordinator(app: Any, people: Any) -> Any:
     return client
 
 
-def edit(client: Any, user: User, **fields: str) -> Any:
+def edit(client: Any, user: User, **fields: str | None) -> Any:
     data = {"name": user.name, "role": user.role.value, "phone": user.phone or "", "active": "y", **fields}
     data = {k: v for k, v in data.items() if v is not None}
     return client.post(f"/users/{user.id}/edit", data={**data, "csrf_token": token_of(client, f"/users/{user.id}/edit")})
