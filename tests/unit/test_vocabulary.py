@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from enum import Enum
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def app() -> Flask:
     [(URGENCY, Urgency), (REASON, Reason), (CALLER_TYPE, CallerType), (CARE_FOR, CareType),
      (CARE_TYPE, CareType), (CASE_STATUS, CaseStatus)],
 )
-def test_every_stored_value_has_its_words(table: dict[str, object], enum: type) -> None:
+def test_every_stored_value_has_its_words(table: dict[str, object], enum: type[Enum]) -> None:
     assert set(table) == {member.value for member in enum}
 
 
