@@ -3,6 +3,7 @@ English, the dial stages, screening, voicemail, after hours, the static fallback
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from itertools import count
 from typing import Any
@@ -63,13 +64,13 @@ class Transcript:
                           f"{response.status_code} {response.mimetype}\n{normalise(xml_lines(body))}\n")
         return body
 
-    def call(self, call_sid: str, path: str, *, record: bool = True, **params: str) -> str:
+    def call(self, call_sid: str, path: str, *, record: bool = True, **params: Any) -> str:
         base = {"CallSid": call_sid, "From": PARENT, "To": HOTLINE, "CallStatus": "in-progress"}
         if record:
             return self.post(path, **{**base, **params})
         return twilio_post(self.client, path, {**base, **params}).get_data(as_text=True)
 
-    def walk(self, call_sid: str, keys: list[tuple[str, str | None]], *, record_from: int = 0) -> None:
+    def walk(self, call_sid: str, keys: Sequence[tuple[str, str | None]], *, record_from: int = 0) -> None:
         """Start a call and answer in turn (None: silence); record from answer number `record_from`."""
         self.call(call_sid, "/voice/incoming", record=record_from == 0)
         for i, (step, digits) in enumerate(keys, start=1):
@@ -107,8 +108,8 @@ def test_second_attempts(transcript: Transcript, roster: None) -> None:
             call_sid = transcript.new_call()
             transcript.note(f"{step}: {first!r} then {second!r}")
             transcript.walk(call_sid, prefix, record_from=len(prefix) + 1)
-            transcript.call(call_sid, f"/voice/gather/{step}/1", **({} if first is None else {"Digits": first}))
-            transcript.call(call_sid, f"/voice/gather/{step}/2", **({} if second is None else {"Digits": second}))
+            transcript.call(call_sid, f"/voice/gather/{step}/1", **_digits(first))
+            transcript.call(call_sid, f"/voice/gather/{step}/2", **_digits(second))
     call_sid = transcript.new_call()
     transcript.note("postcode: a company postcode, then a home one")
     transcript.walk(call_sid, PREFIX["postcode"], record_from=99)
@@ -153,7 +154,12 @@ def test_whole_calls_in_german_and_english(transcript: Transcript, roster: None,
     assert_snapshot("voice_calls.txt", transcript.text())
 
 
-def _dial_stages(transcript: Transcript, *, language_keys: list[tuple[str, str | None]], title: str) -> None:
+def _digits(digits: str | None) -> dict[str, Any]:
+    """The keys pressed as a webhook parameter (none: the caller stayed silent)."""
+    return {} if digits is None else {"Digits": digits}
+
+
+def _dial_stages(transcript: Transcript, *, language_keys: Sequence[tuple[str, str | None]], title: str) -> None:
     call_sid = transcript.new_call()
     transcript.note(f"{title}: nobody answers, primary -> backup -> office -> voicemail")
     transcript.walk(call_sid, language_keys, record_from=len(language_keys))
