@@ -25,7 +25,8 @@ SAMPLES = {
     "why": "Warum niemand passt: 2 zu weit entfernt", "hotline": "0511 87654321", "word": "JA",
     "examples": "JA 12 oder JA 34", "time": "14:30", "count": "3", "n": "2", "age": "3 J.", "level": "2",
     "hours": "4,5", "weekday": "Fr", "date": "27.11.", "digits": "3 0 1 5 9", "municipality": "Hannover",
-    "other_municipality": "Langenhagen", "number": "1 1 2", "hours_text": "Montag bis Samstag",
+    "other_municipality": "Langenhagen", "number": "1 1 2", "hours_text": "Montag bis Samstag", "minutes": "15",
+    "position": "3",
 }
 
 
