@@ -75,7 +75,7 @@ def test_the_queue_holds_its_order_and_offers_once_across_two_instances(
     requests_ = [(phone, path, instance) for phone, path in paths for instance in instances]
     barrier = threading.Barrier(len(requests_))
 
-    def turn(item: tuple[HoppingPhone, str, Instance]) -> tuple[str, list[str]]:
+    def loop_turn(item: tuple[HoppingPhone, str, Instance]) -> tuple[str, list[str]]:
         phone, path, instance = item
         params = {"CallSid": phone.call_sid, "From": phone.caller, "To": HOTLINE, "CallStatus": "in-progress"}
         barrier.wait(timeout=10)
@@ -84,7 +84,7 @@ def test_the_queue_holds_its_order_and_offers_once_across_two_instances(
         return phone.call_sid, _dialled(ET.fromstring(response.content))
 
     with ThreadPoolExecutor(max_workers=len(requests_)) as pool:
-        results = list(pool.map(turn, requests_))
+        results = list(pool.map(loop_turn, requests_))
 
     rung_for = {call_sid for call_sid, numbers in results if numbers}
     assert rung_for == {waiting[0].call_sid}  # the longest wait, and nobody else
