@@ -261,3 +261,24 @@ def test_the_estimate_comes_from_recent_handling_times(
 def test_legs_still_count_as_busy_while_talking(session: Any, all_talking: None) -> None:
     legs = session.scalars(select(CoordinatorLeg).where(CoordinatorLeg.state == LegState.BRIDGED)).all()
     assert {leg.coordinator for leg in legs} == {ANNA, BEN}
+
+
+def test_a_coordinator_coming_on_duty_gets_the_next_caller(
+        client: Any, session: Any, clock: Any, all_talking: None) -> None:
+    from tests.factories import CARLA, make_shift
+
+    start(client, 3)
+    assert dialled(post(client, wait_url(session, 3), 3)) == []
+    make_shift(session, phone=CARLA, role="backup", name="Carla Castro", starts_at=clock.now())
+    assert dialled(post(client, wait_url(session, 3), 3)) == [CARLA]
+
+
+def test_callers_in_the_queue_count_as_waiting_in_the_metrics(
+        session: Any, clock: Any, client: Any, all_talking: None) -> None:
+    from ops.metrics import read_figures
+
+    start(client, 3)
+    start(client, 4)
+    clock.advance(seconds=30)
+    figures = read_figures(session, now=clock.now(), lock_key=0)
+    assert figures.waiting["queue"] == 2
