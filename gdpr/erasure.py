@@ -18,6 +18,7 @@ from models import (
     CoordinatorLeg,
     InboundMessage,
     OutboxMessage,
+    QueueEntry,
     Shift,
     User,
 )
@@ -58,6 +59,7 @@ def anonymise_case(session: Session, case: Case, *, now: datetime) -> None:
         update(OutboxMessage).where(OutboxMessage.case_id == case.id).values(to_number="", body=REDACTED)
     )
     session.execute(delete(CoordinatorLeg).where(CoordinatorLeg.case_id == case.id))
+    session.execute(delete(QueueEntry).where(QueueEntry.case_id == case.id))  # CallSid, coordinators' numbers
     session.flush()
 
 

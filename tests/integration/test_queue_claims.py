@@ -38,3 +38,14 @@ def test_entering_twice_is_one_entry_and_a_stale_offer_goes_back_to_waiting(sess
     assert waiting.release_stale_offers(session, now=now + OFFER_STALE) == 1
     session.refresh(entry)
     assert entry.state is QueueState.WAITING and entry.declined_by == ANNA and entry.entered_at == now
+
+
+def test_anonymising_a_case_deletes_its_queue_entry(session: Any, clock: Any) -> None:
+    from gdpr.erasure import anonymise_case
+
+    now = clock.now()
+    case = make_case(session, now=now, call_sid="CA4")
+    entry = waiting.enter_queue(session, case=case, now=now, limits=QueueLimits())
+    waiting.claim(session, entry_id=entry.id, coordinator=ANNA, now=now)
+    anonymise_case(session, case, now=now)
+    assert session.scalars(select(QueueEntry).where(QueueEntry.case_id == case.id)).first() is None
