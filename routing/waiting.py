@@ -24,8 +24,11 @@ from roster.queries import find_on_duty
 from routing import queue
 from routing.queue import Waiting
 
-#: An offer nobody took within this long (the ring, the screening, a lost callback) goes back to waiting.
+#: An offer to a caller on the line nobody took within this long (the ring, the screening, a lost
+#: callback) goes back to waiting.
 OFFER_STALE = timedelta(minutes=2)
+#: The same for a call-back: ringing the coordinator, her summary and ringing the family take longer.
+CALLBACK_OFFER_STALE = timedelta(minutes=10)
 #: A coordinator hearing a screening this recently counts as busy (her leg's last news).
 SCREENING_BUSY = timedelta(minutes=2)
 #: Handling times older than this are not used for the estimate.
@@ -124,10 +127,15 @@ def someone_talking(session: Session, *, now: datetime) -> bool:
 
 
 def release_stale_offers(session: Session, *, now: datetime) -> int:
-    """Put offers nobody took within OFFER_STALE back to waiting (their place kept); return how many."""
+    """Put offers nobody took in time back to waiting (their place kept); return how many.
+
+    In time: OFFER_STALE for a caller on the line, CALLBACK_OFFER_STALE for a call-back.
+    """
+    stale = ((QueueEntry.kind == QueueKind.LINE) & (QueueEntry.offered_at <= now - OFFER_STALE)) | (
+        (QueueEntry.kind == QueueKind.CALLBACK) & (QueueEntry.offered_at <= now - CALLBACK_OFFER_STALE))
     result = session.execute(
         update(QueueEntry)
-        .where(QueueEntry.state == QueueState.OFFERED, QueueEntry.offered_at <= now - OFFER_STALE)
+        .where(QueueEntry.state == QueueState.OFFERED, stale)
         .values(state=QueueState.WAITING, declined_by=QueueEntry.offered_to, declined_at=now, offered_to=None,
                 updated_at=now)
         .execution_options(synchronize_session=False)

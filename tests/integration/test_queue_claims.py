@@ -49,3 +49,15 @@ def test_anonymising_a_case_deletes_its_queue_entry(session: Any, clock: Any) ->
     waiting.claim(session, entry_id=entry.id, coordinator=ANNA, now=now)
     anonymise_case(session, case, now=now)
     assert session.scalars(select(QueueEntry).where(QueueEntry.case_id == case.id)).first() is None
+
+
+def test_a_call_back_offer_has_longer_before_it_counts_as_stale(session: Any, clock: Any) -> None:
+    from routing.waiting import CALLBACK_OFFER_STALE
+
+    now = clock.now()
+    entry = waiting.enter_queue(session, case=make_case(session, now=now, call_sid="CA5"), now=now,
+                                limits=QueueLimits())
+    assert waiting.choose_callback(session, entry=entry, now=now)
+    assert waiting.claim(session, entry_id=entry.id, coordinator=ANNA, now=now)
+    assert waiting.release_stale_offers(session, now=now + OFFER_STALE) == 0
+    assert waiting.release_stale_offers(session, now=now + CALLBACK_OFFER_STALE) == 1
