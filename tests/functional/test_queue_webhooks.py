@@ -282,3 +282,19 @@ def test_callers_in_the_queue_count_as_waiting_in_the_metrics(
     clock.advance(seconds=30)
     figures = read_figures(session, now=clock.now(), lock_key=0)
     assert figures.waiting["queue"] == 2
+
+
+def test_a_failure_while_waiting_answers_with_the_static_fallback(
+        client: Any, session: Any, settings: Any, monkeypatch: Any, all_talking: None) -> None:
+    import webhooks.voice_queue
+
+    start(client, 3)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(webhooks.voice_queue, "queue_turn", broken)
+    monkeypatch.setattr(webhooks.voice_queue, "queue_key", broken)
+    for path in ("wait", "key"):
+        root = post(client, f"/voice/queue/{case_of(session, 3).id}/{path}", 3, Digits="1")
+        assert dialled(root) == [settings.fallback_number], path  # the office, then the voicemail: never dropped
