@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from cases.events import EventKind
 from cases.service import case_fields, record_event
-from core.database import rowcount
+from core.claims import claim
 from core.errors import HotlineError
 from core.logs import mask_phone
 from core.phones import is_mobile
@@ -196,25 +196,10 @@ def assign_by_hand(
     if not caregiver.active or caregiver.left_at is not None:
         raise ManualActionError(ManualReason.CAREGIVER_INACTIVE, f"caregiver {caregiver_id} is not active")
 
-    session.flush()
-    won = session.execute(
-        update(Case)
-        .where(
-            Case.id == case.id,
-            Case.caregiver_id.is_(None),
-            Case.status.in_([CaseStatus.OPEN, CaseStatus.DISPATCHING]),
-        )
-        .values(
-            caregiver_id=caregiver.id,
-            caregiver=caregiver.phone,
-            status=CaseStatus.ASSIGNED,
-            assigned_at=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(case)
-    if rowcount(won) != 1:
+    won = claim(session, case, Case.caregiver_id.is_(None), Case.status.in_([CaseStatus.OPEN, CaseStatus.DISPATCHING]),
+                caregiver_id=caregiver.id, caregiver=caregiver.phone, status=CaseStatus.ASSIGNED,
+                assigned_at=now, updated_at=now)
+    if not won:
         _refuse_finished(case)
         raise ManualActionError(ManualReason.ALREADY_ASSIGNED, f"case {case.reference} is already assigned")
 
@@ -306,15 +291,8 @@ def _finish(session: Session, *, case: Case, status: CaseStatus, now: datetime) 
     Conditional, so two coordinators clicking at once cannot both finish it (the second is refused).
     """
     _refuse_finished(case)
-    session.flush()
-    finished = session.execute(
-        update(Case)
-        .where(Case.id == case.id, Case.status.notin_([CaseStatus.CLOSED, CaseStatus.CANCELLED]))
-        .values(status=status, needs_callback=False, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(case)
-    if rowcount(finished) != 1:
+    if not claim(session, case, Case.status.notin_([CaseStatus.CLOSED, CaseStatus.CANCELLED]),
+                 status=status, needs_callback=False, updated_at=now):
         _refuse_finished(case)
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from cases.events import EventKind
 from cases.service import case_fields, record_event
+from core.claims import claim
 from core.database import rowcount
 from core.errors import HotlineError
 from core.logs import mask_phone
@@ -201,19 +202,10 @@ def start_dispatch(
     declined = find_declined_caregiver_ids(session, case=case)
     candidates = find_ranked_candidates(session, case=case, now=now, exclude=declined)
     # Lock the case row (PostgreSQL) so two starters at the same moment create one dispatch.
-    session.flush()
-    locked = session.execute(
-        update(Case)
-        .where(
-            Case.id == case.id,
-            Case.caregiver_id.is_(None),
-            Case.status.in_([CaseStatus.OPEN, CaseStatus.DISPATCHING]),
-        )
-        .values(status=CaseStatus.DISPATCHING, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(case)
-    if rowcount(locked) != 1:
+    locked = claim(session, case, Case.caregiver_id.is_(None),
+                   Case.status.in_([CaseStatus.OPEN, CaseStatus.DISPATCHING]),
+                   status=CaseStatus.DISPATCHING, updated_at=now)
+    if not locked:
         _refuse_unless_dispatchable(case)
     running = get_active_dispatch(session, case=case)
     if running is not None:
@@ -391,15 +383,8 @@ def end_dispatch(
     session: Session, *, dispatch: Dispatch, case: Case, status: DispatchStatus, now: datetime
 ) -> int:
     """End a running dispatch (not filled): its open offers expire, the case is open again; return them."""
-    session.flush()
-    ended = session.execute(
-        update(Dispatch)
-        .where(Dispatch.id == dispatch.id, Dispatch.status == DispatchStatus.ACTIVE)
-        .values(status=status, finished_at=now, next_wave_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(dispatch)
-    if rowcount(ended) != 1:
+    if not claim(session, dispatch, Dispatch.status == DispatchStatus.ACTIVE,
+                 status=status, finished_at=now, next_wave_at=None):
         return 0
     expired = rowcount(session.execute(
         update(Offer)
@@ -437,15 +422,7 @@ def alert_unfilled(
 
     `why` says why nobody matched (messaging.texts.describe_no_match), when that is the reason.
     """
-    session.flush()
-    claimed = session.execute(
-        update(Dispatch)
-        .where(Dispatch.id == dispatch.id, Dispatch.unfilled_alert_sent.is_(False))
-        .values(unfilled_alert_sent=True)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(dispatch)
-    if rowcount(claimed) != 1:
+    if not claim(session, dispatch, Dispatch.unfilled_alert_sent.is_(False), unfilled_alert_sent=True):
         return 0
     asked, declined = count_offers(session, dispatch=dispatch)
     body = unfilled_text(case, asked=asked, declined=declined, why=why)
@@ -544,15 +521,7 @@ def decline_offer(
             return DeclineResult.DECLINED
         return DeclineResult.NO_OPEN_OFFER
 
-    session.flush()
-    changed = session.execute(
-        update(Offer)
-        .where(Offer.id == target.id, Offer.status == OfferStatus.OPEN)
-        .values(status=OfferStatus.DECLINED, responded_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(target)
-    if rowcount(changed) != 1:
+    if not claim(session, target, Offer.status == OfferStatus.OPEN, status=OfferStatus.DECLINED, responded_at=now):
         return (
             DeclineResult.DECLINED if target.status is OfferStatus.DECLINED else DeclineResult.NO_OPEN_OFFER
         )
@@ -575,17 +544,8 @@ def hurry_next_wave(session: Session, *, dispatch: Dispatch, now: datetime) -> b
     """Bring the next wave forward to now when none of the dispatch's offers is open any more."""
     if dispatch.status is not DispatchStatus.ACTIVE or has_open_offers(session, dispatch=dispatch):
         return False
-    session.flush()
-    moved = session.execute(
-        update(Dispatch)
-        .where(
-            Dispatch.id == dispatch.id, Dispatch.status == DispatchStatus.ACTIVE, Dispatch.next_wave_at > now
-        )
-        .values(next_wave_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(dispatch)
-    return bool(rowcount(moved))
+    return claim(session, dispatch, Dispatch.status == DispatchStatus.ACTIVE, Dispatch.next_wave_at > now,
+                 next_wave_at=now)
 
 
 def withdraw_open_offers(session: Session, *, case: Case, now: datetime, reason: str) -> int:
@@ -602,14 +562,8 @@ def withdraw_open_offers(session: Session, *, case: Case, now: datetime, reason:
     )
     withdrawn = 0
     for offer in offers:
-        changed = session.execute(
-            update(Offer)
-            .where(Offer.id == offer.id, Offer.status == OfferStatus.OPEN)
-            .values(status=OfferStatus.WITHDRAWN, responded_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        session.refresh(offer)
-        if rowcount(changed) != 1:
+        if not claim(session, offer, Offer.status == OfferStatus.OPEN, status=OfferStatus.WITHDRAWN,
+                     responded_at=None):
             continue
         withdrawn += 1
         caregiver = session.get(Caregiver, offer.caregiver_id)
@@ -641,23 +595,12 @@ def withdraw_open_offers(session: Session, *, case: Case, now: datetime, reason:
 
 def _try_to_win(session: Session, *, offer: Offer, caregiver: Caregiver, now: datetime) -> AcceptResult:
     """Take the job for this offer if nobody has: the one conditional UPDATE decides."""
-    session.flush()
-    won = session.execute(
-        update(Case)
-        .where(Case.id == offer.case_id, Case.caregiver_id.is_(None), Case.status == CaseStatus.DISPATCHING)
-        .values(
-            caregiver_id=caregiver.id,
-            caregiver=caregiver.phone,
-            status=CaseStatus.ASSIGNED,
-            assigned_at=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
     case = session.get(Case, offer.case_id)
     assert case is not None
-    session.refresh(case)
-    if rowcount(won) != 1:
+    won = claim(session, case, Case.caregiver_id.is_(None), Case.status == CaseStatus.DISPATCHING,
+                caregiver_id=caregiver.id, caregiver=caregiver.phone, status=CaseStatus.ASSIGNED,
+                assigned_at=now, updated_at=now)
+    if not won:
         if case.caregiver_id == caregiver.id:
             return AcceptResult.WON
         if case.caregiver_id is not None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from billing.hours import (
@@ -44,7 +44,7 @@ from billing.hours import (
 )
 from caregivers.queries import get_caregiver_by_phone
 from cases.service import get_case_by_reference
-from core.database import rowcount
+from core.claims import claim
 from core.errors import HotlineError
 from core.logs import mask_phone
 from core.phones import format_national
@@ -336,15 +336,10 @@ def _opt_out(session: Session, answer: _Answer, caregiver: Caregiver) -> SmsOutc
 
 def _set_opted_out(session: Session, caregiver: Caregiver, *, opted_out: bool, now: datetime) -> bool:
     """Flip the opt-out flag with one conditional UPDATE; True when it changed (two STOPs: one wins)."""
-    session.flush()
-    result = session.execute(
-        update(Caregiver)
-        .where(Caregiver.id == caregiver.id, Caregiver.opted_out == (not opted_out))
-        .values(opted_out=opted_out, opted_out_at=now if opted_out else None, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    changed = claim(session, caregiver, Caregiver.opted_out == (not opted_out), refresh=False,
+                    opted_out=opted_out, opted_out_at=now if opted_out else None, updated_at=now)
     session.expire(caregiver, ["opted_out", "opted_out_at", "updated_at"])
-    return bool(rowcount(result))
+    return changed
 
 
 def _coordinator(session: Session, answer: _Answer, *, sender: str, reply: Reply) -> SmsOutcome:

@@ -30,9 +30,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from core.database import Database, insert_ignore, rowcount
+from core.claims import claim_id
+from core.database import Database, insert_ignore
 from core.settings import Settings
 from dispatch.sms_inbox import handle_incoming_sms
 from models import InboundMessage, JobRun
@@ -183,10 +184,7 @@ def claim_reconcile_run(database: Database, *, now: datetime, every: timedelta =
     with database.unit_of_work() as session:
         if insert_ignore(session, JobRun.__table__, {"name": JOB_NAME, "last_run_at": now}, ["name"]):
             return True
-        claimed = rowcount(session.execute(
-            update(JobRun).where(JobRun.name == JOB_NAME, JobRun.last_run_at <= now - every).values(last_run_at=now)
-        ))
-        return claimed == 1
+        return claim_id(session, JobRun, JOB_NAME, JobRun.last_run_at <= now - every, last_run_at=now)
 
 
 def _handle(

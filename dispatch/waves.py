@@ -25,12 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, exists, literal, or_, select, update
+from sqlalchemy import String, cast, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
 from cases.events import EventKind
 from cases.service import record_event
-from core.database import Database, rowcount
+from core.claims import claim_id
+from core.database import Database
 from core.logs import mask_phone
 from core.phones import is_mobile
 from dispatch.matching import NoPostcode
@@ -255,17 +256,8 @@ def _run_wave(
     if dispatch is None or case is None:
         return
     following = now + policy.wait_for(case.urgency)
-    claimed = session.execute(
-        update(Dispatch)
-        .where(
-            Dispatch.id == dispatch_id,
-            Dispatch.status == DispatchStatus.ACTIVE,
-            Dispatch.next_wave_at == seen,
-        )
-        .values(next_wave_at=following)
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(claimed) != 1:
+    if not claim_id(session, Dispatch, dispatch_id, Dispatch.status == DispatchStatus.ACTIVE,
+                    Dispatch.next_wave_at == seen, next_wave_at=following):
         report.skipped += 1  # another worker did it, or a yes filled it meanwhile
         return
     session.refresh(dispatch)
@@ -294,13 +286,8 @@ def _replace_offer(
     session: Session, *, offer_id: int, now: datetime, policy: DispatchPolicy, report: WaveReport
 ) -> None:
     """Claim one undeliverable offer and offer its place to the next candidate."""
-    claimed = session.execute(
-        update(Offer)
-        .where(Offer.id == offer_id, Offer.status == OfferStatus.OPEN)
-        .values(status=OfferStatus.UNDELIVERABLE, responded_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(claimed) != 1:
+    if not claim_id(session, Offer, offer_id, Offer.status == OfferStatus.OPEN, status=OfferStatus.UNDELIVERABLE,
+                    responded_at=now):
         report.skipped += 1
         return
     report.undeliverable += 1

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-
+from core.claims import claim_id
 from core.container import Services
-from core.database import insert_ignore, rowcount
+from core.database import insert_ignore
 from gdpr.retention import RetentionPolicy, RetentionReport, apply_retention
 from models import JobRun
 from telephony.gateway import delete_recording_with
@@ -24,12 +23,7 @@ def claim_daily_run(services: Services, *, name: str, now: datetime) -> bool:
     with services.database.unit_of_work() as session:
         if insert_ignore(session, JobRun.__table__, {"name": name, "last_run_at": now}, ["name"]):
             return True
-        claimed = rowcount(session.execute(
-            update(JobRun)
-            .where(JobRun.name == name, JobRun.last_run_at <= now - EVERY)
-            .values(last_run_at=now)
-        ))
-        return claimed == 1
+        return claim_id(session, JobRun, name, JobRun.last_run_at <= now - EVERY, last_run_at=now)
 
 
 def retention_job(services: Services, now: datetime) -> RetentionReport | None:

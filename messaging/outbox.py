@@ -53,7 +53,8 @@ from typing import Protocol, runtime_checkable
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from core.database import Database, insert_ignore, rowcount
+from core.claims import claim_id
+from core.database import Database, insert_ignore
 from core.logs import mask_phone
 from models.outbox import OutboxMessage, OutboxStatus
 from telephony.gateway import SendError, SmsGateway
@@ -375,17 +376,9 @@ def _claim_due(database: Database, row_id: int, *, now: datetime) -> _Claim | No
     """Move one due pending row to sending; return it when this worker won the row."""
     lease_until = now + LEASE
     with database.unit_of_work() as session:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == row_id,
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.next_attempt_at <= now,
-            )
-            .values(status=OutboxStatus.SENDING, lease_until=lease_until, attempts=OutboxMessage.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(result) != 1:
+        if not claim_id(session, OutboxMessage, row_id, OutboxMessage.status == OutboxStatus.PENDING,
+                        OutboxMessage.next_attempt_at <= now,
+                        status=OutboxStatus.SENDING, lease_until=lease_until, attempts=OutboxMessage.attempts + 1):
             return None
         return _load_claim(session, row_id, lease_until)
 
@@ -394,17 +387,8 @@ def _claim_expired(database: Database, row_id: int, *, now: datetime) -> _Claim 
     """Take over a row whose lease expired while sending; return it when this worker won the row."""
     lease_until = now + LEASE
     with database.unit_of_work() as session:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == row_id,
-                OutboxMessage.status == OutboxStatus.SENDING,
-                OutboxMessage.lease_until < now,
-            )
-            .values(lease_until=lease_until)
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(result) != 1:
+        if not claim_id(session, OutboxMessage, row_id, OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.lease_until < now, lease_until=lease_until):
             return None
         return _load_claim(session, row_id, lease_until)
 
@@ -529,15 +513,8 @@ def _record_sent(
 ) -> None:
     """Record a message the provider accepted; a success wins over any later state but another SID."""
     with database.unit_of_work() as session:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == claim.id, OutboxMessage.provider_sid.is_(None))
-            .values(
-                status=OutboxStatus.SENT, provider_sid=sid, sent_at=now, lease_until=None, last_error=note
-            )
-            .execution_options(synchronize_session=False)
-        )
-        recorded = rowcount(result) == 1
+        recorded = claim_id(session, OutboxMessage, claim.id, OutboxMessage.provider_sid.is_(None),
+                            status=OutboxStatus.SENT, provider_sid=sid, sent_at=now, lease_until=None, last_error=note)
     if recorded:
         log.info("outbox %s sent as %s to %s (%s)", claim.id, sid, mask_phone(claim.to), worker)
     else:
@@ -581,17 +558,8 @@ def _record_failure(
 def _update_claimed(database: Database, claim: _Claim, **values: object) -> bool:
     """Update a row only while this worker still holds its claim; return True when it did."""
     with database.unit_of_work() as session:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == claim.id,
-                OutboxMessage.status == OutboxStatus.SENDING,
-                OutboxMessage.lease_until == claim.lease_until,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        done = rowcount(result) == 1
+        done = claim_id(session, OutboxMessage, claim.id, OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.lease_until == claim.lease_until, **values)
     if not done:
         log.error("outbox %s: claim lost before its result was recorded", claim.id)
     return done

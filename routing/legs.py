@@ -18,7 +18,8 @@ from typing import Protocol, runtime_checkable
 
 from sqlalchemy import func, select, update
 
-from core.database import Database, rowcount
+from core.claims import claim_id
+from core.database import Database
 from core.logs import mask_phone
 from models import CoordinatorLeg, LegState
 from telephony.gateway import SendError
@@ -116,13 +117,8 @@ def _legs_to_check(database: Database, *, now: datetime, limit: int) -> list[_Le
 def _end(database: Database, leg: _Leg, *, now: datetime) -> bool:
     """End a leg that is still bridged (a callback may have ended it meanwhile); return True when this did."""
     with database.unit_of_work() as session:
-        result = session.execute(
-            update(CoordinatorLeg)
-            .where(CoordinatorLeg.id == leg.id, CoordinatorLeg.state == LegState.BRIDGED)
-            .values(state=LegState.ENDED, updated_at=now, checked_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return rowcount(result) == 1
+        return claim_id(session, CoordinatorLeg, leg.id, CoordinatorLeg.state == LegState.BRIDGED,
+                        state=LegState.ENDED, updated_at=now, checked_at=now)
 
 
 def _mark_checked(database: Database, leg: _Leg, *, now: datetime) -> None:
