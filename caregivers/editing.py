@@ -77,11 +77,15 @@ class Check:
 
 @dataclass(frozen=True)
 class FieldError:
-    """Why one form field was refused, in English and German."""
+    """Why one form field was refused: `message` German, `english` beside (as HotlineError)."""
 
     field: str
     message: str
-    message_de: str
+    english: str = ""
+
+    def text(self, language: str) -> str:
+        """Return the reason in `language` ('de' or 'en'); German when there is no English one."""
+        return self.english if language == "en" and self.english else self.message
 
 
 class InvalidCaregiverChange(HotlineError):
@@ -90,7 +94,8 @@ class InvalidCaregiverChange(HotlineError):
     def __init__(self, errors: list[FieldError]) -> None:
         """Keep the reasons."""
         self.errors = errors
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors),
+                         english="; ".join(f"{e.field}: {e.text('en')}" for e in errors))
 
 
 class InvalidUnavailabilityPeriod(HotlineError):
@@ -99,7 +104,8 @@ class InvalidUnavailabilityPeriod(HotlineError):
     def __init__(self, errors: list[FieldError]) -> None:
         """Keep the reasons."""
         self.errors = errors
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors),
+                         english="; ".join(f"{e.field}: {e.text('en')}" for e in errors))
 
 
 class UnavailabilityNotFound(HotlineError):
@@ -214,7 +220,7 @@ def parse_caregiver_form(values: Mapping[str, str], *, today: date) -> Caregiver
     errors: list[FieldError] = []
 
     def error(field: str, english: str, german: str) -> None:
-        errors.append(FieldError(field, english, german))
+        errors.append(FieldError(field, german, english=english))
 
     name = " ".join(values.get("name", "").split())
     if not name:
@@ -292,8 +298,8 @@ def update_caregiver(session: Session, *, caregiver_id: int, changes: CaregiverC
     if other is not None:
         number = format_national(changes.phone)
         raise InvalidCaregiverChange([FieldError(
-            "phone", f"{number} already belongs to another caregiver",
-            f"Die Nummer {number} gehört schon einer anderen Betreuungskraft.")])
+            "phone", f"Die Nummer {number} gehört schon einer anderen Betreuungskraft.",
+            english=f"{number} already belongs to another caregiver")])
     values = {
         "name": changes.name, "phone": changes.phone, "postcode": changes.postcode,
         "max_distance_km": changes.max_distance_km, "min_age": changes.min_age, "max_age": changes.max_age,
@@ -336,7 +342,7 @@ def parse_period(values: Mapping[str, str]) -> tuple[date, date, str]:
     errors: list[FieldError] = []
 
     def error(field: str, english: str, german: str) -> None:
-        errors.append(FieldError(field, english, german))
+        errors.append(FieldError(field, german, english=english))
 
     starts_on = _parse_date(values.get("starts_on", ""))
     ends_on = _parse_date(values.get("ends_on", ""))

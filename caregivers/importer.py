@@ -127,8 +127,8 @@ def parse_caregivers_csv(data: bytes, *, today: date | None = None) -> list[Care
                 row_errors.append(
                     RowError(
                         record.line,
-                        f"phone number {number} is already on line {earlier}; each caregiver once, please",
                         f"Telefonnummer {number} steht schon in Zeile {earlier}; bitte jede Person nur einmal",
+                        english=f"phone number {number} is already on line {earlier}; each caregiver once, please",
                     )
                 )
         errors.extend(row_errors)
@@ -218,7 +218,7 @@ def _parse_record(
     errors: list[RowError] = []
 
     def error(english: str, german: str) -> None:
-        errors.append(RowError(line, english, german))
+        errors.append(RowError(line, german, english=english))
 
     name = " ".join(values.get("name", "").split())
     if not name:

@@ -18,17 +18,21 @@ from core.errors import HotlineError
 
 @dataclass(frozen=True)
 class RowError:
-    """Why one line of a CSV file was refused; `message` is English, `message_de` German."""
+    """Why one line of a CSV file was refused: `message` German, `english` beside (as HotlineError)."""
 
     line: int
     message: str
-    message_de: str = ""
+    english: str = ""
+
+    def text(self, language: str) -> str:
+        """Return the reason in `language` ('de' or 'en'); German when there is no English one."""
+        return self.english if language == "en" and self.english else self.message
 
     def __str__(self) -> str:
         """Return the error for people, German first: 'Zeile 4: … / line 4: …'."""
-        if self.message_de:
-            return f"Zeile {self.line}: {self.message_de} / line {self.line}: {self.message}"
-        return f"line {self.line}: {self.message}"
+        if self.english:
+            return f"Zeile {self.line}: {self.message} / line {self.line}: {self.english}"
+        return f"Zeile {self.line}: {self.message}"
 
 
 class CsvImportError(HotlineError):
@@ -112,12 +116,12 @@ def read_csv_table(
         line = text.count("\n", 0, nul) + 1
         raise CsvImportError([RowError(
             line,
-            "the file is not a CSV text file (it contains binary data); save it from Excel as CSV (UTF-8)",
             "die Datei ist keine CSV-Textdatei (sie enthält Binärdaten); bitte in Excel als CSV (UTF-8) speichern",
+            english="the file is not a CSV text file (it contains binary data); save it from Excel as CSV (UTF-8)",
         )])
     header_text = next((line for line in text.splitlines() if line.strip()), None)
     if header_text is None:
-        raise CsvImportError([RowError(1, "the file is empty", "die Datei ist leer")])
+        raise CsvImportError([RowError(1, "die Datei ist leer", english="the file is empty")])
     delimiter = sniff_delimiter(header_text)
     aliases = aliases or {}
 
@@ -148,8 +152,8 @@ def read_csv_table(
             [
                 RowError(
                     header_line,
-                    f"missing column(s) {names} in the header; expected {expected}",
                     f"Spalte(n) {names} fehlen in der Kopfzeile; erwartet wird {expected}",
+                    english=f"missing column(s) {names} in the header; expected {expected}",
                 )
             ]
         )

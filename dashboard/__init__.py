@@ -16,7 +16,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from core.container import current_services
-from core.errors import HotlineError
+from core.errors import Bilingual
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -107,14 +107,13 @@ def register_dashboard(app: Flask) -> None:
 def error_text(error: Any) -> str:
     """Return a domain error's message in the signed-in person's language.
 
-    A HotlineError carries German and, mostly, English; a line or field error (`message_de`,
-    `message`) both. German is the fallback: every error has it.
+    A HotlineError, a CSV line's RowError and a form field's FieldError all carry German and,
+    mostly, English, and answer `text(language)`; German is the fallback: every error has it.
     """
-    english = str(get_locale()) == "en"
-    if isinstance(error, HotlineError):
-        return error.text("en" if english else "de")
-    german, other = getattr(error, "message_de", "") or "", getattr(error, "message", "") or ""
-    return (other or german) if english else (german or other)
+    language = "en" if str(get_locale()) == "en" else "de"
+    if isinstance(error, Bilingual):
+        return error.text(language)
+    return str(error)
 
 
 def select_locale() -> str:

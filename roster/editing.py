@@ -29,12 +29,12 @@ class InvalidShift(HotlineError):
     def __init__(self, errors: list[RowError]) -> None:
         """Keep the reasons."""
         self.errors = errors
-        super().__init__("; ".join(e.message for e in errors))
+        super().__init__("; ".join(e.message for e in errors), english="; ".join(e.text("en") for e in errors))
 
     @property
     def messages_de(self) -> list[str]:
         """Return the reasons in German."""
-        return [e.message_de or e.message for e in self.errors]
+        return [e.message for e in self.errors]
 
 
 @dataclass(frozen=True)
@@ -105,5 +105,5 @@ def _refuse_duplicate(session: Session, row: ShiftRow, *, ignore_id: int | None)
     if ignore_id is not None:
         stmt = stmt.where(Shift.id != ignore_id)
     if session.scalars(stmt).first() is not None:
-        raise InvalidShift([RowError(0, "this shift is already on the roster",
-                                     "diese Schicht steht schon im Dienstplan")])
+        raise InvalidShift([RowError(0, "diese Schicht steht schon im Dienstplan",
+                                     english="this shift is already on the roster")])

@@ -126,33 +126,33 @@ def _parse_row(row: CsvRecord) -> tuple[ShiftRow | None, list[RowError]]:
 
     name = " ".join(row.values.get("name", "").split())
     if not name:
-        errors.append(RowError(line, "the name is empty", "der Name fehlt"))
+        errors.append(RowError(line, "der Name fehlt", english="the name is empty"))
     elif len(name) > MAX_NAME_LENGTH:
-        errors.append(RowError(line, f"the name is longer than {MAX_NAME_LENGTH} characters",
-                               f"der Name ist länger als {MAX_NAME_LENGTH} Zeichen"))
+        errors.append(RowError(line, f"der Name ist länger als {MAX_NAME_LENGTH} Zeichen",
+                               english=f"the name is longer than {MAX_NAME_LENGTH} characters"))
 
     phone = _parse_phone(row.values.get("phone", ""))
     if phone is None:
         raw = row.values.get("phone", "")
-        errors.append(RowError(line, f"invalid phone number '{raw}'", f"Telefonnummer '{raw}' ist ungültig"))
+        errors.append(RowError(line, f"Telefonnummer '{raw}' ist ungültig", english=f"invalid phone number '{raw}'"))
 
     starts_at = _parse_time_into(row.values.get("start", ""), "start", "Beginn", line, errors)
     ends_at = _parse_time_into(row.values.get("end", ""), "end", "Ende", line, errors)
     if starts_at is not None and ends_at is not None:
         if ends_at <= starts_at:
-            errors.append(RowError(line, "the end is not after the start", "das Ende liegt nicht nach dem Beginn"))
+            errors.append(RowError(line, "das Ende liegt nicht nach dem Beginn", english="the end is not after the start"))
         elif ends_at - starts_at > MAX_SHIFT:
             errors.append(RowError(
                 line,
-                "the shift is longer than 7 days — is a date mistyped?",
                 "die Schicht ist länger als 7 Tage – ist ein Datum vertippt?",
+                english="the shift is longer than 7 days — is a date mistyped?",
             ))
 
     raw_role = row.values.get("role", "")
     role = _ROLES.get(raw_role.strip().lower())
     if role is None:
-        errors.append(RowError(line, f"role '{raw_role}' must be primary or backup",
-                               f"Rolle '{raw_role}' muss primary oder backup sein"))
+        errors.append(RowError(line, f"Rolle '{raw_role}' muss primary oder backup sein",
+                               english=f"role '{raw_role}' must be primary or backup"))
 
     if errors:
         return None, errors
@@ -176,7 +176,7 @@ def _parse_time_into(raw: str, column: str, spalte: str, line: int, errors: list
     try:
         return parse_local_time(raw)
     except _TimeError as exc:
-        errors.append(RowError(line, f"{column}: {exc.english}", f"{spalte}: {exc.german}"))
+        errors.append(RowError(line, f"{spalte}: {exc.german}", english=f"{column}: {exc.english}"))
         return None
 
 

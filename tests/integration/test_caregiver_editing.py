@@ -114,7 +114,7 @@ def test_the_form_names_every_bad_field() -> None:
            "min_age": "9", "max_age": "4", "languages": "deutsch", "first_aid_date": "2030-01-01"}
     with pytest.raises(InvalidCaregiverChange) as info:
         parse_caregiver_form(bad, today=TODAY)
-    errors = {e.field: e.message_de for e in info.value.errors}
+    errors = {e.field: e.message for e in info.value.errors}
     assert set(errors) == {"name", "phone", "postcode", "max_distance_km", "max_age", "languages", "first_aid_date"}
     assert "Festnetznummer" in errors["phone"]
     assert "außerhalb der Region Hannover" in errors["postcode"]
@@ -124,9 +124,10 @@ def test_the_form_names_every_bad_field() -> None:
 def test_a_number_of_another_caregiver_is_refused(session: Any, clock: Any) -> None:
     add_caregiver(session, phone="+4917139200101", now=clock.now())
     other = add_caregiver(session, phone="+4917139200102", now=clock.now())
-    with pytest.raises(InvalidCaregiverChange, match="already belongs"):
+    with pytest.raises(InvalidCaregiverChange, match="gehört schon einer anderen") as info:
         update_caregiver(session, caregiver_id=other.id, changes=parse_caregiver_form(FORM, today=TODAY),
                          now=clock.now())
+    assert "already belongs" in info.value.text("en")  # German first, English beside, as every HotlineError
 
 
 def test_opt_out_is_recorded_with_its_time(session: Any, clock: Any) -> None:

@@ -46,8 +46,9 @@ def test_add_shift_names_every_problem_and_stores_nothing(session: Any) -> None:
 
 def test_the_same_shift_twice_is_refused(session: Any) -> None:
     add_shift(session, values=values())
-    with pytest.raises(InvalidShift, match="already on the roster"):
+    with pytest.raises(InvalidShift, match="steht schon im Dienstplan") as info:
         add_shift(session, values=values(name="Anna A."))
+    assert info.value.text("en") == "this shift is already on the roster"
 
 
 def test_update_and_delete(session: Any) -> None:

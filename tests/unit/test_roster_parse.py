@@ -87,14 +87,14 @@ def test_every_bad_line_reported_and_nothing_returned() -> None:
     errors = info.value.errors
     assert isinstance(info.value, HotlineError)
     assert [e.line for e in errors] == [3, 4, 5, 6, 7, 7, 8]
-    assert "invalid phone number" in errors[0].message
-    assert "primary or backup" in errors[1].message
-    assert "not after the start" in errors[2].message
-    assert "longer than 7 days" in errors[3].message
-    assert "start" in errors[4].message and "'2026-02-30T08:00'" in errors[4].message
-    assert "end" in errors[5].message and "'tomorrow'" in errors[5].message
-    assert "name is empty" in errors[6].message
-    assert all(e.message_de for e in errors)
+    assert "invalid phone number" in errors[0].english
+    assert "primary or backup" in errors[1].english
+    assert "not after the start" in errors[2].english
+    assert "longer than 7 days" in errors[3].english
+    assert "start" in errors[4].english and "'2026-02-30T08:00'" in errors[4].english
+    assert "end" in errors[5].english and "'tomorrow'" in errors[5].english
+    assert "name is empty" in errors[6].english
+    assert all(e.message and e.english for e in errors)
 
 
 def test_missing_columns_named() -> None:
