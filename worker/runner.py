@@ -158,8 +158,10 @@ def run_worker(app: Flask, *, interval_seconds: float = 2.0, once: bool = False)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("worker stopping (%s)", signal.Signals(signum).name)
-        # Don't wait here: the signal interrupts the main thread, which may hold scheduler locks.
-        scheduler.shutdown(wait=False)
+        # Not here: the signal interrupts the main thread, which may be inside the scheduler's loop (holding
+        # its locks, between looking a job up and updating it: shutting down under it ended the worker with
+        # JobLookupError). A thread shuts down once the loop lets go of its locks, and wakes the loop.
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}, name="worker-stop").start()
 
     previous = {}
     if threading.current_thread() is threading.main_thread():

@@ -207,6 +207,9 @@ def test_fifty_thousand_rows_with_one_bad_line_at_the_end_import_nothing(importe
     assert len(errors) == 1 and errors[0].startswith(f"Zeile {ROWS + 1}:")
 
 
+# A memory test, not a time test: 50,000 rows under tracemalloc take about 35 s of CPU, and under make test's
+# coverage tracing about twice that, past the default 60 s timeout.
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize(("name", "bound"), [pytest.param("roster", MAX_PEAK_ROSTER, id="roster"),
                                              pytest.param("caregivers", MAX_PEAK_CAREGIVERS, id="caregivers")])
 def test_fifty_thousand_rows_import_in_bounded_memory(session: Session, backend: str, clock: Any, name: str,
