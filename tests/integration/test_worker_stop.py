@@ -14,7 +14,7 @@ from worker.runner import run_worker
 
 def test_sigterm_inside_the_scheduler_loop_stops_the_worker(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     update_job = MemoryJobStore.update_job
-    sent = []
+    sent: list[bool] = []
 
     def update_after_sigterm(self: MemoryJobStore, job: Any) -> None:
         # The signal's handler runs in the main thread right here, while the scheduler's loop holds its locks
