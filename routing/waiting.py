@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from cases.events import EventKind
 from cases.service import record_event
+from core import claims
 from core.database import insert_ignore, rowcount
 from models import OPEN_STATES, Case, CoordinatorLeg, LegState, QueueEntry, QueueKind, QueueState
 from roster.queries import find_on_duty
@@ -147,13 +148,8 @@ def claim(session: Session, *, entry_id: int, coordinator: str, now: datetime) -
     """Offer a waiting entry to a coordinator; True only for the one claim that moved it (any instance)."""
     try:
         with session.begin_nested():
-            result = session.execute(
-                update(QueueEntry)
-                .where(QueueEntry.id == entry_id, QueueEntry.state == QueueState.WAITING)
-                .values(state=QueueState.OFFERED, offered_to=coordinator, offered_at=now, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            return rowcount(result) == 1
+            return claims.claim_id(session, QueueEntry, entry_id, QueueEntry.state == QueueState.WAITING,
+                                   state=QueueState.OFFERED, offered_to=coordinator, offered_at=now, updated_at=now)
     except IntegrityError:  # she was offered another caller meanwhile (uq_queue_entries_offered_to)
         return False
 
@@ -202,15 +198,8 @@ def announcement(session: Session, *, entry: QueueEntry, now: datetime) -> Annou
 
 def release_offer(session: Session, *, entry: QueueEntry, now: datetime) -> bool:
     """The coordinator rung for her did not take her: back to waiting, keeping her place; True when this did."""
-    result = session.execute(
-        update(QueueEntry)
-        .where(QueueEntry.id == entry.id, QueueEntry.state == QueueState.OFFERED)
-        .values(state=QueueState.WAITING, declined_by=QueueEntry.offered_to, declined_at=now, offered_to=None,
-                updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(entry)
-    if rowcount(result) == 1:
+    if claims.claim(session, entry, QueueEntry.state == QueueState.OFFERED, state=QueueState.WAITING,
+                    declined_by=QueueEntry.offered_to, declined_at=now, offered_to=None, updated_at=now):
         record_event(session, entry_case(session, entry), key=f"queue-again:{now.isoformat()}",
                      kind=EventKind.QUEUE_ENTERED, now=now, detail={"again": True, "declined_by": entry.declined_by})
         return True
@@ -230,14 +219,7 @@ def mark_connected(session: Session, *, case_id: int, coordinator: str, now: dat
 
 def leave(session: Session, *, entry: QueueEntry, state: QueueState, why: str, now: datetime) -> bool:
     """Take a caller on the line out of the queue (hung up, voicemail, longest wait); True when this did."""
-    result = session.execute(
-        update(QueueEntry)
-        .where(QueueEntry.id == entry.id, QueueEntry.state.in_(OPEN_STATES))
-        .values(state=state, offered_to=None, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(entry)
-    if rowcount(result) == 1:
+    if claims.claim(session, entry, QueueEntry.state.in_(OPEN_STATES), state=state, offered_to=None, updated_at=now):
         record_event(session, entry_case(session, entry), key=f"queue-left:{why}", kind=EventKind.QUEUE_LEFT,
                      now=now, detail={"why": why})
         return True
@@ -246,14 +228,8 @@ def leave(session: Session, *, entry: QueueEntry, state: QueueState, why: str, n
 
 def choose_callback(session: Session, *, entry: QueueEntry, now: datetime) -> bool:
     """She pressed 1: she hangs up and waits for a call-back, keeping her place (entered_at stays)."""
-    result = session.execute(
-        update(QueueEntry)
-        .where(QueueEntry.id == entry.id, QueueEntry.state == QueueState.WAITING, QueueEntry.kind == QueueKind.LINE)
-        .values(kind=QueueKind.CALLBACK, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(entry)
-    if rowcount(result) == 1:
+    if claims.claim(session, entry, QueueEntry.state == QueueState.WAITING, QueueEntry.kind == QueueKind.LINE,
+                    kind=QueueKind.CALLBACK, updated_at=now):
         case = entry_case(session, entry)
         case.needs_callback = True
         case.updated_at = now
