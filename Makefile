@@ -77,4 +77,4 @@ $(AXE):
 	else echo "npm not found: the accessibility check in the browser tests will be skipped"; fi
 
 clean:  ## remove the virtual environment, caches and the local database
-	rm -rf $(VENV) .cache instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) .cache instance .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
