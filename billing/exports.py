@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from billing.employers import month_bounds
 from billing.run import find_invoice_lines, find_invoices, find_statements
-from billing.tariffs import money
 from core.clock import BERLIN
 from core.csvexport import export_csv
 from models import Employer, EmployerStatement, Invoice, InvoiceLine
@@ -56,19 +55,13 @@ STATEMENT_COLUMNS = (
 
 
 def decimal_de(value: Decimal, *, places: int = 2) -> str:
-    """Return a number with a decimal comma and no thousands separator, "1234,50"."""
+    """Return a number with a decimal comma and no thousands separator, "1234,50" (the CSV files' shape)."""
     quantum = Decimal(1).scaleb(-places)
     return f"{Decimal(value).quantize(quantum):f}".replace(".", ",")
 
 
-def euro_de(value: Decimal) -> str:
-    """Return an amount as printed on a German invoice, "1.234,50 €"."""
-    text = f"{money(value):,.2f}"  # "1,234.50"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".") + " €"
-
-
 def date_de(day: date) -> str:
-    """Return a date as DD.MM.YYYY."""
+    """Return a date as DD.MM.YYYY, as the CSV files write it (display: core.formats.date_de)."""
     return day.strftime("%d.%m.%Y")
 
 

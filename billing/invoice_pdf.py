@@ -21,7 +21,8 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from sqlalchemy.orm import object_session
 
-from billing.exports import PAYMENT_DAYS, date_de, decimal_de, euro_de
+from billing.exports import PAYMENT_DAYS, decimal_de
+from core.formats import date_de, euro_de
 from models import Invoice, InvoiceLine
 
 #: Where Debian's fonts-dejavu-core puts DejaVu Sans.

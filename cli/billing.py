@@ -9,13 +9,14 @@ import click
 from flask import current_app
 
 from billing.employers import billing_month
-from billing.exports import accounting_csv, euro_de, invoice_csv_for, statement_csv
+from billing.exports import accounting_csv, invoice_csv_for, statement_csv
 from billing.invoice_pdf import invoice_pdf, unicode_font_available
 from billing.run import find_invoices, find_statements, run_billing
 from billing.tariffs import BillingError
 from cli.params import MONTH
 from core.clock import BERLIN
 from core.container import current_services
+from core.formats import euro_de
 from models import Employer
 
 

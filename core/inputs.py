@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from core.errors import HotlineError
+from core.formats import euro_de
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -276,7 +277,7 @@ def parse_money(text: str | None, *, maximum: Decimal = MAX_MONEY) -> Decimal:
             amount = None
         if amount is not None and 0 <= amount <= maximum:
             return amount.quantize(Decimal("0.01"))
-    raise InputError("money", f"Bitte einen Betrag in Euro eingeben, z. B. 1.234,50 (höchstens {maximum:,.2f} €).",
+    raise InputError("money", f"Bitte einen Betrag in Euro eingeben, z. B. 1.234,50 (höchstens {euro_de(maximum)}).",
                      f"Please enter an amount in euros, e.g. 1234.50 (at most {maximum:,.2f} €).")
 
 

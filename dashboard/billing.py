@@ -27,7 +27,7 @@ from billing.admin import (
     unlink_case_employer,
 )
 from billing.employers import billing_month, contract_valid_on, link_case_to_employer, month_bounds
-from billing.exports import accounting_csv, euro_de, invoice_csv_for, statement_csv
+from billing.exports import accounting_csv, invoice_csv_for, statement_csv
 from billing.families import find_family_phones
 from billing.hours import PLAUSIBILITY_FLAGS, billable_minutes, elapsed_minutes, enter_care_times
 from billing.invoice_pdf import invoice_pdf
@@ -36,6 +36,7 @@ from billing.tariffs import BillingError, find_tariffs, tariff_code_for, tariff_
 from cases.service import CaseNotFound, require_case
 from core.clock import BERLIN
 from core.container import current_services
+from core.formats import euro_de
 from core.inputs import InputError, get_id, with_reading
 from core.inputs import parse_local as local_time_to_utc
 from core.phones import format_national

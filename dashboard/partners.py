@@ -33,12 +33,13 @@ from billing.admin import (
     update_family,
 )
 from billing.employers import contract_valid_on, find_employers
-from billing.exports import euro_de
 from billing.families import find_family_phones, register_family
 from billing.membership import find_memberships
 from billing.tariffs import BillingError, find_tariffs, tariff_valid_on
 from core.clock import BERLIN
 from core.container import current_services
+from core.formats import amount_de, euro_de
+from core.formats import date_de as format_date_de
 from core.inputs import InputError, optional_date
 from core.inputs import parse_money as inputs_money
 from core.phones import format_national
@@ -67,7 +68,7 @@ def euro(value: Decimal | None) -> str:
 @bp.app_template_filter("date_de")
 def date_de(value: date | None) -> str:
     """Return a date as 24.11.2026, or a dash."""
-    return "—" if value is None else value.strftime("%d.%m.%Y")
+    return "—" if value is None else format_date_de(value)
 
 
 def fee_period_label(value: str) -> str:
@@ -227,7 +228,7 @@ def _employer_values(e: Employer) -> dict[str, str]:
         "starts_on": e.starts_on.isoformat(),
         "ends_on": e.ends_on.isoformat() if e.ends_on else "",
         "fee_period": e.fee_period,
-        "fee_amount": euro_de(e.fee_amount).removesuffix(" €"),
+        "fee_amount": amount_de(e.fee_amount),
         "headcount_tier": e.headcount_tier or "",
         "contact_name": e.contact_name or "",
         "contact_email": e.contact_email or "",
