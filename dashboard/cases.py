@@ -65,11 +65,11 @@ from dispatch.manual import (
     dispatch_case,
     find_hand_candidates,
     redispatch_case,
-    request_callback,
 )
 from dispatch.offers import DispatchError, describe_why_nobody
 from dispatch.policy import DispatchPolicy
 from models import Caregiver, Case, Offer, Shift, User
+from routing.callbacks import request_callback
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -267,7 +267,7 @@ def recording() -> Any:
 def callback(case_id: int) -> Any:
     """The coordinator answered a call back: tell her the case, then dial the parent as the hotline."""
     from cases.service import CaseNotFound, require_case
-    from dispatch.manual import plan_callback
+    from routing.callbacks import plan_callback
 
     services = current_services()
     voice = Voice(services.settings, "de")
@@ -297,7 +297,7 @@ def callback(case_id: int) -> Any:
 def callback_dialed(case_id: int) -> Any:
     """The call to the parent ended: record how, and end the coordinator's call."""
     from cases.service import CaseNotFound, require_case
-    from dispatch.manual import record_callback_result
+    from routing.callbacks import record_callback_result
 
     services = current_services()
     reached = (param("DialCallStatus") or "").lower() == "completed"
@@ -318,7 +318,7 @@ def callback_dialed(case_id: int) -> Any:
 def callback_status(case_id: int) -> Any:
     """The call to the coordinator's phone ended (no answer, busy, failed or completed)."""
     from cases.service import CaseNotFound, require_case
-    from dispatch.manual import record_callback_call_status
+    from routing.callbacks import record_callback_call_status
 
     services = current_services()
     try:

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from accounts import create_user
 from core.database import Database
-from dispatch.manual import ManualActionError, ManualReason, request_callback
+from dispatch.manual import ManualActionError, ManualReason
 from messaging.outbox import LEASE, MAX_CALL_ATTEMPTS, deliver_due_messages
 from models import CaseEvent, OutboxMessage, OutboxStatus, User
+from routing.callbacks import request_callback
 from telephony.gateway import SendError, SimulatorGateway
 from tests.factories import PARENT
 from tests.factories_dispatch import make_dispatchable_case
