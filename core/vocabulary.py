@@ -66,6 +66,17 @@ CASE_STATUS: Mapping[str, Word] = {
     "cancelled": Word("storniert", "cancelled"),
 }
 
+#: An SMS offer's state, as the case page and the caregiver's page show it.
+OFFER_STATUS: Mapping[str, Word] = {
+    "open": Word("wartet auf Antwort", "awaiting reply"),
+    "accepted": Word("zugesagt", "accepted"),
+    "declined": Word("abgesagt", "declined"),
+    "expired": Word("abgelaufen", "expired"),
+    "withdrawn": Word("zurückgezogen", "withdrawn"),
+    "taken": Word("zu spät zugesagt", "accepted too late"),
+    "undeliverable": Word("nicht zustellbar", "undeliverable"),
+}
+
 CASE_FLAG: Mapping[str, Word] = {
     "child_over_13": Word("Kind über 13", "Child over 13"),
     "outside_region": Word("außerhalb der Region", "Outside the region"),

@@ -33,8 +33,10 @@ from core.clock import BERLIN
 from core.container import current_services
 from core.inputs import InputError, optional_int
 from core.phones import format_national
+from core.vocabulary import CASE_STATUS, OFFER_STATUS
 from dashboard import error_text
 from dashboard.auth import lead_required
+from dashboard.words import offer_status_label, status_label
 from geo.postcodes import lookup_postcode
 
 bp = Blueprint("caregivers", __name__, template_folder="templates")
@@ -223,14 +225,8 @@ def _caregiver_helpers() -> dict[str, Any]:
         "missing": _("fehlt"), "excluded": _("Ausschluss"),
     }
     reasons = {"holiday": _("Urlaub"), "sick": _("krank"), "other": _("Sonstiges")}
-    answers = {
-        "open": _("offen"), "accepted": _("angenommen"), "declined": _("abgelehnt"),
-        "expired": _("ohne Antwort abgelaufen"), "withdrawn": _("zurückgezogen"),
-        "taken": _("zu spät (schon vergeben)"), "undeliverable": _("nicht zustellbar"),
-    }
-    statuses = {
-        "open": _("offen"), "dispatching": _("Angebote laufen"), "assigned": _("vergeben"),
-        "closed": _("abgeschlossen"), "cancelled": _("storniert"),
-    }
+    # Offers and cases in the same words as the case page (the shared vocabulary).
+    answers = {value: offer_status_label(value) for value in OFFER_STATUS}
+    statuses = {value: status_label(value) for value in CASE_STATUS}
     return {"caregivers_can_edit": can_edit, "check_labels": labels, "reason_labels": reasons,
             "answer_labels": answers, "case_status_labels": statuses, "case_url": case_url}

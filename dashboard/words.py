@@ -21,6 +21,7 @@ from core.vocabulary import (
     CARE_TYPE,
     CASE_FLAG,
     CASE_STATUS,
+    OFFER_STATUS,
     REASON,
     UNKNOWN,
     URGENCY,
@@ -134,15 +135,7 @@ def local_time(at: datetime | None, *, with_date: bool = True) -> str:
 
 def offer_status_label(value: str) -> str:
     """Return an offer's state in words."""
-    return {
-        "open": _("wartet auf Antwort"),
-        "accepted": _("zugesagt"),
-        "declined": _("abgesagt"),
-        "expired": _("abgelaufen"),
-        "withdrawn": _("zurückgezogen"),
-        "taken": _("zu spät zugesagt"),
-        "undeliverable": _("nicht zustellbar"),
-    }.get(value, value)
+    return word(OFFER_STATUS, value, language()) or value
 
 
 def dispatch_label(

@@ -80,7 +80,7 @@ def test_the_detail_page_shows_checks_unavailability_offers_and_assignments(
     html = as_coordinator.get(f"/caregivers/{marta.id}").get_data(as_text=True)
     assert "0171 39200101" in html
     assert "Urlaub" in html and "01.12.2026" in html
-    assert "Angebote der letzten 30 Tage" in html and case.reference in html and "angenommen" in html
+    assert "Angebote der letzten 30 Tage" in html and case.reference in html and "zugesagt" in html
     assert html.count(f">{case.reference}<") + html.count(f"{case.reference}</td>") >= 2  # offer and assignment
     assert "Daten bearbeiten" not in html and "Entfernen" not in html and "csrf_token\" value" in html
     assert f"/caregivers/{marta.id}/opt-out" not in html

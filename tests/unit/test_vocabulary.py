@@ -10,17 +10,28 @@ import pytest
 from flask import Flask
 from flask_babel import Babel, force_locale
 
-from core.vocabulary import CALLER_TYPE, CARE_FOR, CARE_TYPE, CASE_FLAG, CASE_STATUS, REASON, URGENCY, word
+from core.vocabulary import (
+    CALLER_TYPE,
+    CARE_FOR,
+    CARE_TYPE,
+    CASE_FLAG,
+    CASE_STATUS,
+    OFFER_STATUS,
+    REASON,
+    URGENCY,
+    word,
+)
 from dashboard.words import (
     caller_type_label,
     care_type_label,
     flag_label,
+    offer_status_label,
     reason_label,
     status_label,
     urgency_label,
 )
 from ivr.summary import NOTED_FLAGS, describe_case
-from models import CallerType, CareType, CaseStatus, Reason, Urgency
+from models import CallerType, CareType, CaseStatus, OfferStatus, Reason, Urgency
 from reports.export import value_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +48,7 @@ def app() -> Flask:
 @pytest.mark.parametrize(
     ("table", "enum"),
     [(URGENCY, Urgency), (REASON, Reason), (CALLER_TYPE, CallerType), (CARE_FOR, CareType),
-     (CARE_TYPE, CareType), (CASE_STATUS, CaseStatus)],
+     (CARE_TYPE, CareType), (CASE_STATUS, CaseStatus), (OFFER_STATUS, OfferStatus)],
 )
 def test_every_stored_value_has_its_words(table: dict[str, object], enum: type[Enum]) -> None:
     assert set(table) == {member.value for member in enum}
@@ -79,6 +90,8 @@ def test_dashboard_summary_and_report_use_the_same_words(app: Flask, language: s
             assert caller_type_label(caller.value) == word(CALLER_TYPE, caller, language)
         for care in CareType:
             assert care_type_label(care.value) == word(CARE_TYPE, care, language)
+        for offer in OfferStatus:
+            assert offer_status_label(offer.value) == word(OFFER_STATUS, offer, language)
         for flag in CASE_FLAG:
             assert flag_label(flag) == word(CASE_FLAG, flag, language)
         flagged = describe_case({"urgency": "now", "flags": ["non_member_municipality"]}, language=language, style="sms")
