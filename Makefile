@@ -12,7 +12,7 @@ PORT ?= 5000
 BABEL_KEYWORDS := -k _ -k gettext -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2
 BABEL_IGNORE := .* tests bench migrations node_modules instance
 
-.PHONY: help run test lint fmt bench twilio-spec browser-assets translations translations-update clean
+.PHONY: help run test lint fmt bench simulate-day twilio-spec browser-assets translations translations-update clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ translations-update: $(STAMP)  ## extract the dashboard's strings and add the ne
 
 bench: $(STAMP)  ## run the benchmarks and print their results
 	$(BIN)/python -m bench.run_all
+
+SCENARIO ?= strike
+simulate-day: $(STAMP)  ## simulate a day at the hotline (SCENARIO=strike|weekday|night|smoke or a .toml path): figures + SVG
+	$(BIN)/python -m bench.daysim $(SCENARIO)
 
 twilio-spec: $(SPEC)  ## fetch Twilio's OpenAPI description (npm package @twilio/cli-core) for the tests
 

@@ -1,0 +1,151 @@
+"""The day's figures from the simulated calls and cases, and a hand-written SVG of the hours."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bench.daysim.dispatching import CaseResult
+from bench.daysim.phones import PhoneDay
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Return the p-th percentile (nearest rank) of non-empty values."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def spread(values: Sequence[float]) -> str:
+    """Return 'median / p90 / max' rounded, or 'n/a' without values."""
+    if not values:
+        return "n/a"
+    return f"{statistics.median(values):.1f} / {percentile(values, 90):.1f} / {max(values):.1f}"
+
+
+@dataclass(frozen=True)
+class PhoneFigures:
+    """Figures of the telephone side."""
+
+    calls: int
+    to_person_minutes: list[float]  # direct and from the queue
+    callback_minutes: list[float]  # call-backs: first ring -> connected
+    voicemail_unchosen: int
+    voicemail_chosen: int
+    callbacks: int
+    callbacks_failed: int
+    callbacks_open: int
+    max_queue: int
+
+
+def phone_figures(day: PhoneDay) -> PhoneFigures:
+    """Summarise the calls of a day."""
+    calls = day.calls
+    return PhoneFigures(
+        calls=len(calls),
+        to_person_minutes=[c.time_to_person / 60 for c in calls
+                           if c.time_to_person is not None and c.outcome in ("direct", "queue")],
+        callback_minutes=[c.time_to_person / 60 for c in calls
+                          if c.time_to_person is not None and c.outcome == "callback"],
+        voicemail_unchosen=sum(c.outcome == "voicemail" for c in calls),
+        voicemail_chosen=sum(c.outcome == "voicemail_chosen" for c in calls),
+        callbacks=sum(c.callback_chosen_at is not None for c in calls),
+        callbacks_failed=sum(c.outcome == "callback_failed" for c in calls),
+        callbacks_open=sum(c.outcome == "open" for c in calls),
+        max_queue=max((n for _, n in day.queue_length), default=0),
+    )
+
+
+@dataclass(frozen=True)
+class CaseFigures:
+    """Figures of the dispatch side."""
+
+    cases: int
+    to_caregiver_minutes: list[float]
+    within_90: float
+    offers_per_filled: float
+    unfilled: int
+
+
+def case_figures(results: Sequence[CaseResult]) -> CaseFigures:
+    """Summarise the cases of a day."""
+    times = [m for r in results if (m := r.minutes_to_caregiver) is not None]
+    filled = [r for r in results if r.filled_at is not None]
+    return CaseFigures(
+        cases=len(results),
+        to_caregiver_minutes=times,
+        within_90=(sum(t <= 90 for t in times) / len(results)) if results else 0.0,
+        offers_per_filled=(sum(r.offers for r in filled) / len(filled)) if filled else 0.0,
+        unfilled=len(results) - len(filled),
+    )
+
+
+def phone_lines(f: PhoneFigures) -> list[str]:
+    """Return the telephone figures as printable lines."""
+    return [
+        f"calls: {f.calls}",
+        f"time to a person, minutes (median / p90 / max), first ring -> bridged: {spread(f.to_person_minutes)}"
+        f" ({len(f.to_person_minutes)} callers)",
+        f"call-backs chosen: {f.callbacks}; connected: {len(f.callback_minutes)}, first ring -> connected "
+        f"{spread(f.callback_minutes)}; not answered: {f.callbacks_failed}; not placed by the end: {f.callbacks_open}",
+        f"voicemail without choosing it: {f.voicemail_unchosen}; chose voicemail (key 2): {f.voicemail_chosen}",
+        f"longest queue: {f.max_queue}",
+    ]
+
+
+def case_lines(f: CaseFigures) -> list[str]:
+    """Return the dispatch figures as printable lines."""
+    return [
+        f"cases dispatched: {f.cases}; time to a confirmed caregiver, minutes from the first ring "
+        f"(median / p90 / max): {spread(f.to_caregiver_minutes)}",
+        f"filled within 90 min: {f.within_90:.0%}; offers per filled case: {f.offers_per_filled:.1f}; "
+        f"unfilled: {f.unfilled}",
+    ]
+
+
+def svg(day: PhoneDay, *, start_hour: int, end_hour: int, title: str) -> str:
+    """Return an SVG: queue length (steps) and each caller's time to a person (dots) over the hours."""
+    width, height, left, bottom, top = 760, 320, 50, 40, 30
+    span = 3600.0 * (end_hour - start_hour)
+    plot_w, plot_h = width - left - 60, height - bottom - top
+    max_q = max(1, max((n for _, n in day.queue_length), default=0))
+    waits = [(c.arrival, c.time_to_person / 60) for c in day.calls if c.time_to_person is not None]
+    max_w = max(1.0, max((w for _, w in waits), default=1.0))
+
+    def x(t: float) -> float:
+        return left + plot_w * min(t, span) / span
+
+    def yq(n: float) -> float:
+        return top + plot_h * (1 - n / max_q)
+
+    def yw(m: float) -> float:
+        return top + plot_h * (1 - m / max_w)
+
+    steps, last = [], 0
+    for t, n in day.queue_length:
+        steps.append(f"{x(t):.1f},{yq(last):.1f} {x(t):.1f},{yq(n):.1f}")
+        last = n
+    steps.append(f"{x(span):.1f},{yq(last):.1f}")
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+        f'font-size="11">',
+        f'<title>{title}</title><rect width="100%" height="100%" fill="white"/>',
+        f'<text x="{left}" y="18" font-size="13">{title}: queue length (line, left) and time to a person '
+        f'(dots, minutes, right)</text>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>',
+        f'<line x1="{left + plot_w}" y1="{top}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#c60"/>',
+        f'<polyline fill="none" stroke="#036" stroke-width="1.5" points="{" ".join(steps)}"/>',
+    ]
+    for hour in range(start_hour, end_hour + 1):
+        px = x(3600.0 * (hour - start_hour))
+        parts.append(f'<text x="{px:.1f}" y="{top + plot_h + 15}" text-anchor="middle">{hour % 24}h</text>')
+    for n in range(0, max_q + 1, max(1, max_q // 5)):
+        parts.append(f'<text x="{left - 5}" y="{yq(n) + 4:.1f}" text-anchor="end">{n}</text>')
+    for tick in range(0, math.ceil(max_w) + 1, max(1, math.ceil(max_w) // 5)):
+        parts.append(f'<text x="{left + plot_w + 5}" y="{yw(tick) + 4:.1f}" fill="#c60">{tick}</text>')
+    for t, m in waits:
+        parts.append(f'<circle cx="{x(t):.1f}" cy="{yw(m):.1f}" r="2.5" fill="#c60" fill-opacity="0.7"/>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,75 @@
+"""The day simulation (bench/daysim): a short scenario end to end, and the queue's effect on the phones."""
+
+from datetime import datetime, time
+
+from bench.daysim import __main__ as daysim_main
+from bench.daysim import dispatching, figures, phones
+from bench.daysim.scenario import SCENARIOS, load
+from bench.matching import TODAY
+from core.clock import BERLIN
+
+
+def _day_start(scenario):
+    return datetime.combine(TODAY, time(scenario.start_hour % 24), tzinfo=BERLIN)
+
+
+def test_every_shipped_scenario_loads_and_marks_its_assumptions():
+    names = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
+    assert {"strike", "weekday", "night", "smoke"} <= set(names)
+    for name in names:
+        scenario = load(name)
+        assert scenario.per_hour and scenario.replies and scenario.on_duty
+        assert "[guess]" in (SCENARIOS / f"{name}.toml").read_text(encoding="utf-8")
+    strike = load("strike")
+    assert strike.per_hour[7] + strike.per_hour[8] == 40 and strike.coordinators_at(8) == 2
+
+
+def test_the_queue_takes_callers_that_today_end_in_voicemail():
+    scenario = load("strike")
+    start = _day_start(scenario)
+    today = figures.phone_figures(phones.simulate_phones(scenario, day_start=start, queue_on=False))
+    queued = figures.phone_figures(phones.simulate_phones(scenario, day_start=start, queue_on=True))
+    assert today.calls == queued.calls > 40
+    assert today.max_queue == 0 and today.callbacks == 0
+    assert queued.max_queue > 0
+    assert queued.voicemail_unchosen < today.voicemail_unchosen
+    assert len(queued.to_person_minutes) + len(queued.callback_minutes) > len(today.to_person_minutes)
+
+
+def test_every_call_ends_once_and_nobody_is_bridged_before_the_menu_ends():
+    scenario = load("strike")
+    day = phones.simulate_phones(scenario, day_start=_day_start(scenario), queue_on=True)
+    for call in day.calls:
+        assert call.outcome in {"direct", "queue", "callback", "voicemail", "voicemail_chosen",
+                                "callback_failed", "open"}
+        if call.connected_at is not None:
+            assert call.outcome in {"direct", "queue", "callback"}
+            assert call.connected_at >= call.ready_at + scenario.ring_seconds - 1e-9
+        if call.outcome == "callback":
+            assert call.callback_chosen_at is not None and call.connected_at > call.callback_chosen_at
+    assert all(n >= 0 for _, n in day.queue_length)
+
+
+def test_smoke_day_dispatches_through_the_real_code():
+    scenario = load("smoke")
+    start = _day_start(scenario)
+    day = phones.simulate_phones(scenario, day_start=start, queue_on=True)
+    with dispatching.region_database(scenario.pool) as database:
+        results = dispatching.simulate_dispatch(database, scenario, day.calls, day_start=start,
+                                                policy=dispatching.POLICIES["waves"], seed=scenario.seed)
+    needing = [c for c in day.calls if c.needs_care]
+    assert len(results) == len(needing) > 0
+    summary = figures.case_figures(results)
+    assert summary.unfilled < len(results)  # offers went out and caregivers said yes
+    for result in results:
+        assert result.offers >= 1
+        if result.filled_at is not None:
+            assert result.filled_at >= result.started >= result.arrival
+
+
+def test_main_prints_figures_and_writes_an_svg(tmp_path, capsys):
+    target = tmp_path / "day.svg"
+    daysim_main.main(["smoke", "--svg", str(target), "--policies", "waves", "--sweep", "2"])
+    out = capsys.readouterr().out
+    assert "time to a person" in out and "Dispatch policy 'waves'" in out and "filled within 90 min" in out
+    assert target.read_text(encoding="utf-8").startswith("<svg") and "polyline" in target.read_text()
