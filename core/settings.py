@@ -175,6 +175,15 @@ class Settings:
     queue_max_length: int = setting(
         "QUEUE_MAX_LENGTH", 20, read=read_whole_number,
         check=(lambda length: length >= 0, "QUEUE_MAX_LENGTH must be 0 (no queue) or more"))
+    #: SURGE_AUTO_ON_WAITING: surge mode switches itself on when more than this many callers wait in the queue
+    #: (0: only a lead switches it on).
+    surge_auto_on_waiting: int = setting(
+        "SURGE_AUTO_ON_WAITING", 5, read=read_whole_number,
+        check=(lambda count: count >= 0, "SURGE_AUTO_ON_WAITING must be 0 (never automatically) or more"))
+    #: SURGE_AUTO_OFF_MINUTES: surge mode switches itself off when the queue has been empty this long.
+    surge_auto_off_minutes: int = setting(
+        "SURGE_AUTO_OFF_MINUTES", 30, read=read_whole_number,
+        check=(lambda minutes: minutes > 0, "SURGE_AUTO_OFF_MINUTES must be a positive number of minutes"))
     #: SIMULATOR_CLOCK_OFFSET (`30d`, `-2h`): the app's clock runs this far ahead; honoured only in simulator mode.
     simulator_clock_offset: timedelta | None = setting("SIMULATOR_CLOCK_OFFSET", None, read=read_offset)
 

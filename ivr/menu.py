@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from geo.postcodes import PostcodeInfo, PostcodeKind, lookup_postcode
@@ -58,6 +58,8 @@ class Ask:
     step: Step
     attempt: int
     say_first: tuple[Line, ...] = ()
+    #: The short menu of surge mode (language and caller type, postcode, urgency); carried in the gather URL.
+    short: bool = False
 
 
 class ConnectReason(StrEnum):
@@ -118,6 +120,9 @@ _QUESTIONS = {
 # At these steps 0 is an answer (under one year, care level unknown), not "a person now".
 _ZERO_IS_AN_ANSWER = frozenset({Step.CHILD_AGE, Step.CARE_LEVEL})
 
+# Surge mode's short menu skips these (a parent goes from the first question to the postcode).
+_SKIPPED_WHEN_SHORT = frozenset({Step.CARE_TYPE, Step.CHILDREN, Step.CHILD_AGE, Step.CARE_LEVEL})
+
 _CALLER_TYPES = {"1": "parent", "2": "employer", "3": "caregiver"}
 _CARE_TYPES = {"1": "child", "2": "eldercare"}
 _URGENCIES = {"1": "now", "2": "today", "3": "tomorrow", "4": "later"}
@@ -135,9 +140,9 @@ def question(step: Step) -> Question:
     return _QUESTIONS[Step(step)]
 
 
-def first_ask() -> Ask:
-    """Return the opening of every call: the welcome, then the caller-type question."""
-    return Ask(Step.CALLER_TYPE, 1, (Line("welcome"),))
+def first_ask(*, short: bool = False) -> Ask:
+    """Return the opening of every call: the welcome, then the caller-type question (with the language choice)."""
+    return Ask(Step.CALLER_TYPE, 1, (Line("welcome"),), short=short)
 
 
 def advance(
@@ -146,8 +151,31 @@ def advance(
     digits: str | None,
     *,
     lookup: Callable[[str], PostcodeInfo] = lookup_postcode,
+    short: bool = False,
 ) -> Advance:
-    """Interpret the digits pressed at `step` and return what they record and what comes next."""
+    """Interpret the digits pressed at `step` and return what they record and what comes next.
+
+    `short` is surge mode's menu: a parent goes from the first question straight to the postcode,
+    and the urgency is the last question (care type, children, age and reason stay unknown: the
+    coordinator asks on the phone or fills them in on the case).
+    """
+    result = _advance_full(step, attempt, digits, lookup)
+    if not short:
+        return result
+    return replace(result, next=_shorten(result.next))
+
+
+def _shorten(next_: Ask | Connect) -> Ask | Connect:
+    if isinstance(next_, Connect):
+        return next_
+    if next_.step in _SKIPPED_WHEN_SHORT:
+        next_ = Ask(Step.POSTCODE, 1, next_.say_first)
+    if next_.step is Step.REASON:
+        return Connect(ConnectReason.MENU_COMPLETE, (*next_.say_first, Line("connecting")))
+    return replace(next_, short=True)
+
+
+def _advance_full(step: Step, attempt: int, digits: str | None, lookup: Callable[[str], PostcodeInfo]) -> Advance:
     step = Step(step)
     if attempt < 1:
         raise ValueError(f"attempt must be 1 or more, not {attempt}")

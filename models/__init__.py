@@ -20,6 +20,7 @@ from models.dispatch import Dispatch, DispatchStatus, Offer, OfferStatus
 from models.outbox import InboundMessage, JobRun, OutboxMessage, OutboxStatus, WorkerHeartbeat
 from models.queue import OPEN_STATES, QueueEntry, QueueKind, QueueState
 from models.roster import Shift, ShiftRole
+from models.surge import SURGE_ROW, SurgeState
 from models.user import AuditEntry, CalendarFeed, LoginAttempt, Role, User
 
 __all__ = [
@@ -58,6 +59,8 @@ __all__ = [
     "OutboxStatus",
     "Reason",
     "Shift",
+    "SURGE_ROW",
+    "SurgeState",
     "ShiftRole",
     "UTCDateTime",
     "Urgency",

@@ -24,6 +24,7 @@ from dispatch.policy import DispatchPolicy
 from ivr.menu import Ask, Connect, Step, advance, first_ask
 from models import Case
 from roster.service_hours import ServiceHours
+from routing import surge
 from routing.dialplan import Stage, StageKind
 from routing.escalation import choose_next_stage, record_dial_result, start_voicemail
 from routing.waiting import QueueLimits
@@ -41,6 +42,8 @@ class CallPolicy:
     dispatch_policy: DispatchPolicy | None = None
     #: The call queue's limits; None: no queue (a caller nobody takes goes to the office, then voicemail).
     queue_limits: QueueLimits | None = None
+    #: When surge mode switches itself (checked when a caller joins the queue); None: only by hand.
+    surge_rules: surge.SurgeRules | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def begin_call(session: Session, *, call_sid: str, caller: str | None, now: date
     if not is_open:
         start_voicemail(session, case=case, now=now, after_hours=True)
         return CallStart(case=case, is_open=False, ask=None)
-    return CallStart(case=case, is_open=True, ask=first_ask())
+    return CallStart(case=case, is_open=True, ask=first_ask(short=surge.is_on(session)))
 
 
 def answer_step(
@@ -99,14 +102,16 @@ def answer_step(
     digits: str | None,
     now: datetime,
     policy: CallPolicy,
+    short: bool = False,
 ) -> StepOutcome:
     """Record the caller's answer to one question and decide what she hears next.
 
     Runs its own transaction: a plain answer followed by the next question is the menu's hot path
     and is written by cases.journal in one or two statements; everything else (a call seen for
     the first time, a municipality to check, ringing a person) in one unit of work with the case.
+    `short`: the caller hears surge mode's short menu (decided when her call began).
     """
-    result = advance(step, attempt, digits)
+    result = advance(step, attempt, digits, short=short)
     key = f"gather:{step.value}:{attempt}"
     detail = {"step": step.value, "attempt": attempt, "answers": dict(result.answers), "flags": list(result.flags)}
     if isinstance(result.next, Connect):  # why the menu ends here: "0 for a person" is a wish, not a wrong key
@@ -137,6 +142,9 @@ def ring_next(session: Session, *, case: Case, after: StageKind | None, now: dat
                               queue_limits=policy.queue_limits, is_open=is_open)
     if stage.kind is StageKind.VOICEMAIL:
         start_voicemail(session, case=case, now=now, dispatch_policy=policy.dispatch_policy)
+    rules = policy.surge_rules
+    if stage.kind is StageKind.QUEUE and rules is not None:
+        _never_fail(session, case, "surge", lambda: surge.evaluate(session, now=now, rules=rules))
     return stage
 
 

@@ -38,9 +38,12 @@ class Stage:
 
 
 def build_dial_plan(
-    on_duty: Iterable[OnDuty], *, busy: Collection[str], fallback_number: str | None
+    on_duty: Iterable[OnDuty], *, busy: Collection[str], fallback_number: str | None, together: bool = False
 ) -> list[Stage]:
-    """Return the stages to try: free primaries, then free backups, then the office, then voicemail."""
+    """Return the stages to try: free primaries, then free backups, then the office, then voicemail.
+
+    `together` (surge mode): the free backups ring at once with the free primaries, in one stage.
+    """
     primaries: list[str] = []
     backups: list[str] = []
     for person in on_duty:
@@ -50,6 +53,8 @@ def build_dial_plan(
         if person.phone not in primaries and person.phone not in target:
             target.append(person.phone)
     backups = [phone for phone in backups if phone not in primaries]
+    if together:
+        primaries, backups = primaries + backups, []
     plan = []
     if primaries:
         plan.append(Stage(StageKind.PRIMARY, tuple(primaries)))

@@ -26,7 +26,7 @@ from messaging.outbox import enqueue_sms
 from models import CallerType, Case, CoordinatorLeg, LegState, Urgency
 from models.call import LEG_ORDER
 from roster.queries import find_on_duty
-from routing import queue
+from routing import queue, surge
 from routing import waiting as waiting_queue
 from routing.dialplan import OnDuty, Stage, StageKind, build_dial_plan, is_reached, next_stage
 from routing.waiting import QueueLimits
@@ -63,7 +63,7 @@ def choose_next_stage(
     shifts = find_on_duty(session, at=now)
     on_duty = [OnDuty(s.phone, s.role.value) for s in shifts]
     busy = find_busy_coordinators(session)
-    plan = build_dial_plan(on_duty, busy=busy, fallback_number=fallback_number)
+    plan = build_dial_plan(on_duty, busy=busy, fallback_number=fallback_number, together=surge.is_on(session))
     stage = next_stage(plan, after=after)
     if queue_limits is not None and after not in (StageKind.QUEUE, StageKind.FALLBACK, StageKind.VOICEMAIL):
         talking = any(s.phone in busy for s in shifts)

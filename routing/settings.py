@@ -10,6 +10,7 @@ from core.settings import Settings
 from dispatch.policy import DispatchPolicy
 from roster.service_hours import ServiceHours, parse_service_hours
 from routing.call_flow import CallPolicy
+from routing.surge import SurgeRules
 from routing.waiting import QueueLimits
 
 log = logging.getLogger(__name__)
@@ -34,4 +35,11 @@ def call_policy(settings: Settings) -> CallPolicy:
         dispatch_policy=DispatchPolicy.from_settings(settings),
         queue_limits=QueueLimits(max_wait=timedelta(minutes=settings.queue_max_wait_minutes),
                                  max_length=settings.queue_max_length),
+        surge_rules=surge_rules(settings),
     )
+
+
+def surge_rules(settings: Settings) -> SurgeRules:
+    """Return when surge mode switches itself, from SURGE_AUTO_ON_WAITING and SURGE_AUTO_OFF_MINUTES."""
+    return SurgeRules(auto_on_waiting=settings.surge_auto_on_waiting,
+                      auto_off=timedelta(minutes=settings.surge_auto_off_minutes))

@@ -57,15 +57,19 @@ def render_ask(voice: Voice, ask: Ask, *, say_first: Iterable[Line] = ()) -> str
     """
     lines = (*say_first, *ask.say_first, Line(question(ask.step).prompt))
     utterances = tuple(voice.prompts.say(line) for line in lines)
-    return _ask_document(voice.settings, voice.language, ask.step, ask.attempt, utterances)
+    return _ask_document(voice.settings, voice.language, ask.step, ask.attempt, utterances, ask.short)
+
+
+#: The gather URL's query for surge mode's short menu (webhooks.voice reads it back).
+SHORT_MENU_QUERY = "menu=short"
 
 
 @lru_cache(maxsize=1024)
 def _ask_document(settings: Settings, language: str, step: Step, attempt: int,
-                  utterances: tuple[Utterance, ...]) -> str:
+                  utterances: tuple[Utterance, ...], short: bool = False) -> str:
     voice = Voice(settings, language)
     q = question(step)
-    action = voice.url(f"/voice/gather/{step.value}/{attempt}")
+    action = voice.url(f"/voice/gather/{step.value}/{attempt}" + (f"?{SHORT_MENU_QUERY}" if short else ""))
     gather_args: dict[str, object] = {
         "input": "dtmf",
         "action": action,

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from cases.service import CaseNotFound
 from core.container import current_services
@@ -101,7 +101,7 @@ def gather(step: str, attempt: int) -> Any:
     outcome = answer_step(
         services.database, call_sid=call_sid, caller=param("From"), step=Step(step),
         attempt=min(max(attempt, 1), 2), digits=param("Digits", limit=64), now=services.clock.now(),
-        policy=_policy(),
+        policy=_policy(), short=request.args.get("menu") == "short",
     )
     return xml(render_next(Voice(services.settings, outcome.language), outcome.case, outcome.next, outcome.stage))
 

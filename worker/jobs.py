@@ -134,7 +134,17 @@ def bridged_legs_job(services: Services, now: datetime) -> object:
     )
 
 
-TICK_JOBS: list[Job] = [sms_spool_job, deliver_outbox_job, dispatch_waves_job, undeliverable_offers_job,
+def surge_job(services: Services, now: datetime) -> object:
+    """Switch surge mode by the queue's length (on above SURGE_AUTO_ON_WAITING, off when empty for a while)."""
+    from routing.settings import surge_rules
+    from routing.surge import evaluate
+
+    with services.database.unit_of_work() as session:
+        switched = evaluate(session, now=now, rules=surge_rules(services.settings))
+    return f"switched={0 if switched is None else 1}"
+
+
+TICK_JOBS: list[Job] = [sms_spool_job, surge_job, deliver_outbox_job, dispatch_waves_job, undeliverable_offers_job,
                         retention_job, login_attempts_job, bridged_legs_job, reconcile_inbound_sms_job]
 
 
