@@ -143,6 +143,11 @@ class Settings:
     simulator_auth_token: str | None = field(default=None, repr=False)
     #: DISPATCH_WAVE_SIZE: how many caregivers each wave of SMS offers goes to (the best-ranked first).
     dispatch_wave_size: int = setting("DISPATCH_WAVE_SIZE", 3, read=read_whole_number)
+    #: DISPATCH_POLICY: how the waves grow: `waves` (each wave DISPATCH_WAVE_SIZE) or `growing` (each wave
+    #: twice the one before, at most DISPATCH_GROWING_CAP; see dispatch/policy.py and BENCHMARKS.md).
+    dispatch_policy: str = setting(
+        "DISPATCH_POLICY", "waves",
+        check=(lambda name: name in ("waves", "growing"), "DISPATCH_POLICY must be waves or growing"))
     #: DISPATCH_WAIT_NOW_MINUTES: minutes to wait for a yes before the next wave, urgency "now".
     dispatch_wait_now_minutes: int = setting("DISPATCH_WAIT_NOW_MINUTES", 5, read=read_whole_number)
     #: DISPATCH_WAIT_TODAY_MINUTES: the same for urgency "today" (also used when the urgency is unknown).

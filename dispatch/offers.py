@@ -244,7 +244,7 @@ def start_dispatch(
         session,
         dispatch=dispatch,
         case=case,
-        candidates=candidates[: policy.wave_size],
+        candidates=candidates[: policy.size_of_wave(1)],
         now=now,
         policy=policy,
     )

@@ -19,6 +19,11 @@ DEFAULT_URGENCY = "today"
 #: The settings behind the waits and deadlines, per urgency (DISPATCH_WAIT_NOW_MINUTES, ...).
 _WAIT_SETTINGS = {u: f"dispatch_wait_{u}_minutes" for u in URGENCIES}
 _DEADLINE_SETTINGS = {u: f"dispatch_deadline_{u}_minutes" for u in URGENCIES}
+#: The dispatch policies DISPATCH_POLICY selects: `waves` asks wave_size caregivers per wave; `growing`
+#: doubles each wave (3, 6, 12, ...) up to GROWING_CAP, so a case nobody takes reaches many people sooner
+#: without texting the whole pool at once.
+POLICY_KINDS = ("waves", "growing")
+GROWING_CAP = 24
 
 
 def _minutes(table: Mapping[str, int]) -> Mapping[str, timedelta]:
@@ -38,6 +43,8 @@ class DispatchPolicy:
         default_factory=lambda: _minutes({u: default(name) for u, name in _DEADLINE_SETTINGS.items()}))
     #: The hotline's number: the sender of the SMS this policy queues (None: the worker's default).
     hotline_number: str | None = None
+    #: `waves` (every wave wave_size) or `growing` (each wave twice the one before, at most GROWING_CAP).
+    kind: str = "waves"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DispatchPolicy:
@@ -51,7 +58,15 @@ class DispatchPolicy:
             wave_wait=_minutes({u: max(1, m) for u, m in wait.items()}),
             deadline=_minutes({u: max(1, m) for u, m in deadline.items()}),
             hotline_number=settings.hotline_number,
+            kind=settings.dispatch_policy if settings.dispatch_policy in POLICY_KINDS else "waves",
         )
+
+    def size_of_wave(self, wave: int) -> int:
+        """Return how many caregivers wave number `wave` (1 = the first) asks."""
+        if self.kind != "growing":
+            return self.wave_size
+        grown: int = self.wave_size * 2 ** max(0, wave - 1)
+        return max(self.wave_size, min(GROWING_CAP, grown))
 
     def wait_for(self, urgency: object) -> timedelta:
         """Return the wait between waves for an urgency (enum, value or None)."""

@@ -267,7 +267,7 @@ def _run_wave(
         end_dispatch(session, dispatch=dispatch, case=case, status=DispatchStatus.CANCELLED, now=now)
         return
     try:
-        candidates = next_candidates(session, dispatch=dispatch, case=case, now=now, limit=policy.wave_size)
+        candidates = next_candidates(session, dispatch=dispatch, case=case, now=now, limit=policy.size_of_wave(dispatch.wave + 1))
     except NoPostcode:
         candidates = []  # the postcode was removed since the start: a person has to take over
     if not candidates:

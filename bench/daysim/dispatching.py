@@ -31,10 +31,12 @@ from core.database import Database
 from dispatch import DispatchPolicy, accept_offer, decline_offer, run_due_dispatch_work, start_dispatch
 from models import Caregiver, Case, CaseStatus, Offer
 
-#: Dispatch policies compared: today's waves (the settings' defaults), and everyone at once.
+#: Dispatch policies compared: today's waves (the settings' defaults), everyone at once, and the
+#: growing waves (DISPATCH_POLICY=growing).
 POLICIES: dict[str, DispatchPolicy] = {
     "waves": DispatchPolicy(),
     "all": DispatchPolicy(wave_size=10_000),
+    "growing": DispatchPolicy(kind="growing"),
 }
 #: How long after the last call the dispatches are still followed (hours).
 TAIL_HOURS = 6

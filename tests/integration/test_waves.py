@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, cast
 
@@ -240,3 +241,18 @@ def test_a_standby_worker_does_not_tick(app: Any, engine: Engine, gateway: Any) 
     finally:
         holder.release()
         standby.release()
+
+
+def test_growing_waves_double_each_wave(database: Database, session: Session, clock: Any) -> None:
+    now = clock.now()
+    make_roster(session, now=now)
+    for index in range(12):
+        make_caregiver(session, postcode=["30159", "30161", "30163", "30165"][index % 4], now=now)
+    case = make_child_case(session, now=now)
+    growing = replace(POLICY, wave_size=2, kind="growing")
+    dispatch = start_dispatch(session, case=case, now=now, started_by="cli", policy=growing)
+    session.commit()
+    run_due_dispatch_work(database, now=now + timedelta(minutes=5), policy=growing)
+    run_due_dispatch_work(database, now=now + timedelta(minutes=10), policy=growing)
+    waves = [o.wave for o in _offers(session, dispatch)]
+    assert [waves.count(w) for w in (1, 2, 3)] == [2, 4, 6]  # 2, 4, then the 6 left (8 would be next)

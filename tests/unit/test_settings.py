@@ -11,7 +11,7 @@ import pytest
 
 from billing.hours import DEFAULT_UNIT_MINUTES
 from core.settings import READ_ELSEWHERE, Settings, default, load_settings, shown_default, variables
-from dispatch.policy import URGENCIES, DispatchPolicy
+from dispatch.policy import GROWING_CAP, URGENCIES, DispatchPolicy
 from gdpr.retention import RetentionPolicy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -183,3 +183,11 @@ def test_the_policies_follow_the_settings(tmp_path: Path) -> None:
 def test_every_field_but_the_local_token_has_a_variable() -> None:
     with_variable = {f.name for f, _ in variables()}
     assert {f.name for f in fields(Settings)} - with_variable == {"simulator_auth_token"}
+
+
+def test_dispatch_policy_selects_the_growing_waves(tmp_path: Path) -> None:
+    settings = load_settings({"DISPATCH_POLICY": "growing", "DISPATCH_WAVE_SIZE": "3"}, instance_path=tmp_path)
+    policy = DispatchPolicy.from_settings(settings)
+    assert [policy.size_of_wave(n) for n in (1, 2, 3, 4, 5)] == [3, 6, 12, GROWING_CAP, GROWING_CAP]
+    today = DispatchPolicy.from_settings(load_settings({}, instance_path=tmp_path))
+    assert [today.size_of_wave(n) for n in (1, 2, 3)] == [3, 3, 3]
