@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--svg", default=None, help="where to write the SVG [.cache/daysim-<scenario>.svg]")
     parser.add_argument("--policies", default=",".join(dispatching.POLICIES), help="dispatch policies to compare")
     parser.add_argument("--sweep", default="1,2,3,4,6", help="coordinator counts to sweep (with the queue)")
+    parser.add_argument("--pool-sweep", default="", help="caregiver pool sizes to sweep with the first policy")
     parser.add_argument("--no-dispatch", action="store_true", help="the telephone side only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # the product's own notes (unfilled alerts, ...) are expected here
@@ -52,6 +53,14 @@ def main(argv: list[str] | None = None) -> None:
             print(f"\n## Dispatch policy {name!r} ({scenario.pool} caregivers)")
             for line in figures.case_lines(figures.case_figures(results)):
                 print(f"- {line}")
+        first = args.policies.split(",")[0]
+        for pool in (int(n) for n in args.pool_sweep.split(",") if n):
+            with dispatching.region_database(pool) as database:
+                results = dispatching.simulate_dispatch(database, scenario, days[True].calls, day_start=day_start,
+                                                        policy=dispatching.POLICIES[first], seed=scenario.seed)
+            f = figures.case_figures(results)
+            print(f"- pool {pool}, policy {first!r}: filled within 90 min {f.within_90:.0%}, "
+                  f"median {figures.spread(f.to_caregiver_minutes).split(' / ')[0]} min, unfilled {f.unfilled}")
     target = Path(args.svg or f".cache/daysim-{Path(args.scenario).stem}.svg")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(figures.svg(days[True], start_hour=scenario.start_hour, end_hour=scenario.end_hour,

@@ -233,4 +233,7 @@ class _Sim:
 
     def voicemail(self, t: float, call: Call, outcome: str) -> None:
         call.outcome = outcome
-        call.case_from = t + 60 * self.s.voicemail_followup_minutes
+        # An urgent case's dispatch starts by itself after the voicemail (README); the others wait
+        # until a coordinator has listened. The message itself takes a minute [guess].
+        later = 60.0 if call.urgency == "now" and not call.pressed_0 else 60 * self.s.voicemail_followup_minutes
+        call.case_from = t + later
