@@ -41,6 +41,7 @@ from billing.tariffs import BillingError, money
 from cases.events import EventKind
 from cases.service import record_event
 from core.clock import BERLIN
+from core.formats import time_de
 from core.settings import default
 from models import Caregiver, CareSession, Case, Offer, OfferStatus
 
@@ -151,7 +152,7 @@ def service_day(care_session: CareSession) -> date | None:
 
 def local_time(at: datetime) -> str:
     """Return a time as people in Hannover read it, "14:05"."""
-    return at.astimezone(BERLIN).strftime("%H:%M")
+    return time_de(at)
 
 
 def format_duration(minutes: int) -> str:

@@ -7,13 +7,15 @@ the strict input layer (core.inputs) — Babel's parsers accept more than the ho
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
 LOCALE = "de_DE"
+BERLIN = ZoneInfo("Europe/Berlin")
 CENT = Decimal("0.01")
 
 
@@ -34,3 +36,14 @@ def euro_de(value: Decimal | int) -> str:
 def date_de(day: date) -> str:
     """Return a date as German readers write it, "24.11.2026" (Babel's medium German date)."""
     return format_date(day, format="medium", locale=LOCALE)
+
+
+def time_de(at: datetime) -> str:
+    """Return the time of an instant in Hannover, "14:05" (Babel's short German time)."""
+    return format_time(at.astimezone(BERLIN).time(), format="short", locale=LOCALE)
+
+
+def datetime_de(at: datetime) -> str:
+    """Return an instant as people in Hannover read it, "23.11.2026, 14:05"."""
+    local = at.astimezone(BERLIN)
+    return f"{date_de(local.date())}, {time_de(local)}"

@@ -36,7 +36,7 @@ from billing.tariffs import BillingError, find_tariffs, tariff_code_for, tariff_
 from cases.service import CaseNotFound, require_case
 from core.clock import BERLIN
 from core.container import current_services
-from core.formats import euro_de
+from core.formats import datetime_de, euro_de
 from core.inputs import InputError, get_id, with_reading
 from core.inputs import parse_local as local_time_to_utc
 from core.phones import format_national
@@ -76,7 +76,7 @@ def hours_label(minutes: int) -> str:
 
 
 def _local(at: datetime | None) -> str:
-    return at.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M") if at else "—"
+    return datetime_de(at) if at else "—"
 
 
 def _date_time(at: datetime | None) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from core.clock import BERLIN
+from core.formats import datetime_de, time_de
 from core.vocabulary import (
     CALLER_TYPE,
     CARE_FOR,
@@ -130,7 +131,7 @@ def local_time(at: datetime | None, *, with_date: bool = True) -> str:
     if at is None:
         return "—"
     local = at.astimezone(BERLIN)
-    return local.strftime("%d.%m.%Y, %H:%M") if with_date else local.strftime("%H:%M")
+    return datetime_de(local) if with_date else time_de(local)
 
 
 def offer_status_label(value: str) -> str:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.formats import amount_de, date_de, euro_de
+from core.clock import BERLIN
+from core.formats import amount_de, date_de, datetime_de, euro_de, time_de
 
 
 @pytest.mark.parametrize(
@@ -49,3 +50,19 @@ def test_the_money_limit_is_written_the_german_way_in_the_german_message() -> No
     with pytest.raises(InputError) as info:
         parse_money("1.000.000.000,00")
     assert "höchstens 99.999.999,99 €" in str(info.value)
+
+
+# Hypothesis takes naive bounds; `timezones` makes every drawn instant aware (UTC).
+NAIVE_FIRST, NAIVE_LAST = datetime(1971, 1, 1), datetime(2999, 12, 31)  # noqa: DTZ001
+
+
+@given(st.datetimes(min_value=NAIVE_FIRST, max_value=NAIVE_LAST, timezones=st.just(UTC)))
+def test_an_instant_reads_in_hannover_time(at: datetime) -> None:
+    local = at.astimezone(BERLIN)
+    assert time_de(at) == local.strftime("%H:%M")
+    assert datetime_de(at) == local.strftime("%d.%m.%Y, %H:%M")
+
+
+def test_the_clock_change_is_read_in_local_time() -> None:
+    # 01:30 UTC on the last Sunday of March 2026 is 03:30 summer time in Hannover.
+    assert datetime_de(datetime(2026, 3, 29, 1, 30, tzinfo=UTC)) == "29.03.2026, 03:30"
