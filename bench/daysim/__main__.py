@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> None:
             with dispatching.region_database(pool) as database:
                 results = dispatching.simulate_dispatch(database, scenario, days[True].calls, day_start=day_start,
                                                         policy=dispatching.POLICIES[first], seed=scenario.seed)
-            f = figures.case_figures(results)
-            print(f"- pool {pool}, policy {first!r}: filled within 90 min {f.within_90:.0%}, "
-                  f"median {figures.spread(f.to_caregiver_minutes).split(' / ')[0]} min, unfilled {f.unfilled}")
+            cf = figures.case_figures(results)
+            print(f"- pool {pool}, policy {first!r}: filled within 90 min {cf.within_90:.0%}, "
+                  f"median {figures.spread(cf.to_caregiver_minutes).split(' / ')[0]} min, unfilled {cf.unfilled}")
     target = Path(args.svg or f".cache/daysim-{Path(args.scenario).stem}.svg")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(figures.svg(days[True], start_hour=scenario.start_hour, end_hour=scenario.end_hour,
