@@ -52,6 +52,10 @@ CARE_FOR: Mapping[str, Word] = {
     "eldercare": Word("Angehörige", "Relative"),
 }
 
+#: A relative's care level (Pflegegrad 1-5); 0 means the caller said she does not know it.
+CARE_LEVEL = Word("Pflegegrad {n}", "care level {n}")
+CARE_LEVEL_UNKNOWN = Word("Pflegegrad unbekannt", "care level unknown")
+
 #: The kind of care, as the reports count it.
 CARE_TYPE: Mapping[str, Word] = {
     "child": Word("Kinderbetreuung", "Childcare"),
@@ -88,6 +92,14 @@ CASE_FLAG: Mapping[str, Word] = {
     "known_family": Word("bekannte Familie", "known family"),
     "non_member_municipality": Word("Kommune ist kein Fluxx-Mitglied", "Municipality is not a Fluxx member"),
 }
+
+
+def care_level_words(level: int | None, language: str = "de") -> str | None:
+    """Return "Pflegegrad 2", or "Pflegegrad unbekannt" for 0 (not known); None when it was not asked."""
+    if level is None:
+        return None
+    found = CARE_LEVEL if level else CARE_LEVEL_UNKNOWN
+    return (found.en if language == "en" else found.de).format(n=level)
 
 
 def word(

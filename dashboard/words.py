@@ -26,6 +26,7 @@ from core.vocabulary import (
     REASON,
     UNKNOWN,
     URGENCY,
+    care_level_words,
     word,
 )
 
@@ -88,11 +89,9 @@ def care_label(
 ) -> str:
     """Return whom the care is for: "Kind, 3 J.", "2 Kinder, jüngstes 3 J.", "Angehörige, Pflegegrad 2"."""
     if care_type == "eldercare":
-        if care_level is None:
-            return care_for_label(care_type) or _unknown()
-        if care_level == 0:  # the caller said she does not know it; the voice summary says the same
-            return _("Angehörige, Pflegegrad unbekannt")
-        return _("Angehörige, Pflegegrad %(level)s", level=care_level)
+        who = care_for_label(care_type) or _unknown()
+        level = care_level_words(care_level, language())  # 0: the caller does not know it, as the summary says
+        return f"{who}, {level}" if level else who
     if care_type == "child" or children or child_age is not None:
         if children and children > 1:
             if child_age is None:

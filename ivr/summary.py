@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import SupportsIndex, SupportsInt
 
-from core.vocabulary import CARE_FOR, CASE_FLAG, REASON, URGENCY, word
+from core.vocabulary import CARE_FOR, CASE_FLAG, REASON, URGENCY, care_level_words, word
 
 STYLES = ("speech", "sms")
 #: The flags the summary mentions (the others are on the case page): what changes the coordinator's reply.
@@ -24,8 +24,6 @@ _WORDS: dict[str, dict[str, object]] = {
         "age_speech_n": "{n} Jahre",
         "age_sms": {0: "unter 1 J."},
         "age_sms_n": "{n} J.",
-        "care_level": "Pflegegrad {n}",
-        "care_level_unknown": "Pflegegrad unbekannt",
         "postcode_speech": "Postleitzahl {digits}",
         "note": "Hinweis",
         "nothing": "Keine Angaben",
@@ -38,8 +36,6 @@ _WORDS: dict[str, dict[str, object]] = {
         "age_speech_n": "{n} years old",
         "age_sms": {0: "under 1"},
         "age_sms_n": "aged {n}",
-        "care_level": "care level {n}",
-        "care_level_unknown": "care level unknown",
         "postcode_speech": "postcode {digits}",
         "note": "Note",
         "nothing": "No details",
@@ -53,7 +49,8 @@ def describe_case(fields: Mapping[str, object], *, language: str = "de", style: 
         raise ValueError(f"unknown language {language!r}; known: {', '.join(_WORDS)}")
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; known: {', '.join(STYLES)}")
-    words = {**_WORDS[language], "child": _care_for("child", language), "eldercare": _care_for("eldercare", language)}
+    words = {**_WORDS[language], "language": language,
+             "child": _care_for("child", language), "eldercare": _care_for("eldercare", language)}
     speech = style == "speech"
     parts = [
         word(CASE_FLAG, "known_family", language, mid_sentence=True) if _known_family(fields) else None,
@@ -87,8 +84,7 @@ def _who(fields: Mapping[str, object], words: Mapping[str, object], speech: bool
         level = _int(fields.get("care_level"))
         if level is None:
             return [str(words["eldercare"])]
-        template = words["care_level"] if level else words["care_level_unknown"]
-        return [str(words["eldercare"]), str(template).format(n=level)]
+        return [str(words["eldercare"]), str(care_level_words(level, str(words["language"])))]
     if care_type != "child" and children is None and age is None:
         return []
     age_text = None if age is None else _age(age, words, speech)

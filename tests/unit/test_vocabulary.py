@@ -98,3 +98,18 @@ def test_dashboard_summary_and_report_use_the_same_words(app: Flask, language: s
         assert flagged.endswith(str(word(CASE_FLAG, "non_member_municipality", language, mid_sentence=True)))
     assert value_name("reason", "accident_illness") == "Unfall oder Krankheit"
     assert value_name("care_type", "eldercare") == "Betreuung von Angehörigen"
+
+
+@pytest.mark.parametrize(("language", "level", "text"), [
+    ("de", 2, "Angehörige, Pflegegrad 2"), ("de", 0, "Angehörige, Pflegegrad unbekannt"),
+    ("en", 2, "Relative, care level 2"), ("en", 0, "Relative, care level unknown"), ("de", None, "Angehörige"),
+])
+def test_a_relatives_care_level_reads_the_same_on_the_page_and_in_the_summary(
+    app: Flask, language: str, level: int | None, text: str
+) -> None:
+    from dashboard.words import care_label
+
+    with app.test_request_context(), force_locale(language):
+        assert care_label("eldercare", None, None, level) == text
+    fields = {"care_type": "eldercare", "care_level": level}
+    assert describe_case(fields, language=language, style="sms") == text
