@@ -212,10 +212,19 @@ DESCRIPTIONS: dict[EventKind, Describe] = {
     ),
     EventKind.CALLBACK_REQUESTED: lambda e: _("Rückruf angefordert von %(by)s", by=e.by),
     EventKind.CALLBACK_ANSWERED: lambda e: _("Rückruf: Koordinatorin hat abgenommen, die Familie wird angerufen"),
-    EventKind.CALLBACK_MAILBOX: lambda e: _("Rückruf: Mailbox der Koordinatorin, Anruf beendet"),
+    EventKind.CALLBACK_MAILBOX: lambda e: (
+        _("Rückruf: Mailbox der Familie, nicht verbunden")
+        if e.get("leg") == "family"
+        else _("Rückruf: Mailbox der Koordinatorin, Anruf beendet")
+    ),
     EventKind.CALLBACK_RESULT: lambda e: (
         _("Rückruf: mit der Familie gesprochen")
         if e.get("reached")
+        else _("Rückruf: Familie nicht erreicht (%(status)s), zweiter Versuch geplant", status=e.status)
+        if e.get("retry_at")
+        else _("Rückruf: Familie nicht erreicht (%(status)s), kein weiterer Versuch, Fall zum Rückruf markiert",
+               status=e.status)
+        if e.get("gave_up")
         else _("Rückruf: Familie nicht erreicht (%(status)s)", status=e.status)
     ),
     EventKind.CALLBACK_CALL_STATUS: lambda e: _("Rückruf-Anruf: %(status)s", status=e.status),

@@ -189,8 +189,12 @@ def enqueue_call(
     case_id: int | None = None,
     from_number: str | None = None,
     note: str = "",
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
-    """Queue one outbound call running the TwiML at `twiml_url`, once per dedupe_key. Flushes, never commits."""
+    """Queue one outbound call running the TwiML at `twiml_url`, once per dedupe_key. Flushes, never commits.
+
+    `not_before`: placed no earlier than this (a timer in the database: any worker places it when due).
+    """
     session.flush()
     insert_ignore(
         session,
@@ -206,7 +210,7 @@ def enqueue_call(
             "case_id": case_id,
             "status": OutboxStatus.PENDING.value,
             "attempts": 0,
-            "next_attempt_at": now,
+            "next_attempt_at": not_before or now,
             "created_at": now,
         },
         ["dedupe_key"],

@@ -3,6 +3,10 @@
 The dashboard's "call back" queues a call to her phone (messaging.outbox); when she answers, Twilio
 fetches /voice/callback/<case>, which asks `plan_callback` what to say and whom to dial; the
 results land on the case's timeline. The parent sees the hotline's number, never hers.
+
+The family's leg has answering machine detection too (/voice/callback/<case>/family hangs up a
+mailbox, so it never counts as reached); a family not reached is tried once more after
+CALLBACK_RETRY_AFTER (a timer row in the outbox), then the case is flagged for a call-back.
 """
 
 from __future__ import annotations
@@ -18,10 +22,15 @@ from cases.service import case_fields, record_event
 from dispatch.manual import ManualActionError, ManualReason
 from ivr.summary import describe_case
 from messaging.outbox import enqueue_call
-from models import Case, OutboxMessage, OutboxStatus, User
+from models import Case, CaseEvent, CaseStatus, OutboxMessage, OutboxStatus, User
 
 #: A second click on "call back" within this time does not ring her phone a second time.
 CALLBACK_REPEAT_GUARD = timedelta(minutes=2)
+#: A family a call-back did not reach (no answer, busy, her mailbox) is called once more after this long:
+#: the coordinator's phone rings again first. After the second miss the case is flagged for a call-back.
+CALLBACK_RETRY_AFTER = timedelta(minutes=5)
+#: The outbox purpose of that second attempt (the first is "callback").
+CALLBACK_RETRY_PURPOSE = "callback_retry"
 
 
 @dataclass(frozen=True)
@@ -99,11 +108,16 @@ def request_callback(
     return message
 
 
+def is_machine(answered_by: str | None) -> bool:
+    """Return True when Twilio's answering machine detection says a mailbox or a fax took the call."""
+    return (answered_by or "").lower().startswith(("machine", "fax"))
+
+
 def plan_callback(
     session: Session, *, case: Case, call_sid: str | None, answered_by: str | None, now: datetime
 ) -> CallbackPlan:
     """Decide what the coordinator hears when she answers a call back, and record it on the timeline."""
-    machine = (answered_by or "").lower().startswith(("machine", "fax"))
+    machine = is_machine(answered_by)
     key = f"callback:{call_sid or now.isoformat()}"
     if machine:
         record_event(
@@ -132,24 +146,121 @@ def plan_callback(
     )
 
 
-def record_callback_result(
-    session: Session, *, case: Case, call_sid: str | None, dial_status: str | None, now: datetime
+def screen_family(
+    session: Session, *, case: Case, call_sid: str | None, answered_by: str | None, now: datetime
 ) -> bool:
-    """Record how the call to the parent ended; return True when she was reached."""
+    """The family's phone was answered: True to connect her, False when her mailbox took it (recorded)."""
+    if not is_machine(answered_by):
+        return True
+    record_event(
+        session,
+        case,
+        key=f"callback:{call_sid or now.isoformat()}:family-machine",
+        kind=EventKind.CALLBACK_MAILBOX,
+        now=now,
+        detail={"answered_by": (answered_by or "")[:32], "leg": "family"},
+    )
+    return False
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    """How a call-back's call to the family ended and what happens next."""
+
+    reached: bool
+    #: When the second attempt rings the coordinator again (None: no second attempt).
+    retry_at: datetime | None = None
+    #: Both attempts missed her (or no second one was possible): the case is flagged for a call-back.
+    gave_up: bool = False
+
+
+def finish_callback(
+    session: Session,
+    *,
+    case: Case,
+    call_sid: str | None,
+    dial_status: str | None,
+    now: datetime,
+    dial_bridged: str | None = None,
+    dial_call_sid: str | None = None,
+) -> CallbackOutcome:
+    """Record how the call to the family ended; retry a miss once (a timer in the outbox), then flag the case.
+
+    Reached only when her leg completed AND was bridged: a mailbox answering is hung up by
+    screen_family, so it ends "completed" but not bridged, and it never counts as reached.
+    """
     status = (dial_status or "unknown")[:20]
-    reached = status == "completed"
+    machine = dial_call_sid is not None and _family_mailbox(session, case, dial_call_sid)
+    reached = status == "completed" and (dial_bridged or "").lower() != "false" and not machine
+    if reached:
+        outcome = CallbackOutcome(reached=True)
+    else:
+        retry = _plan_retry(session, case=case, call_sid=call_sid, now=now)
+        outcome = CallbackOutcome(reached=False, retry_at=retry.next_attempt_at if retry else None,
+                                  gave_up=retry is None)
+    detail: dict[str, object] = {"status": "machine" if machine else status, "reached": reached}
+    if outcome.retry_at is not None:
+        detail["retry_at"] = outcome.retry_at.isoformat()
+    if outcome.gave_up:
+        detail["gave_up"] = True
     record_event(
         session,
         case,
         key=f"callback:{call_sid or now.isoformat()}:dialed",
         kind=EventKind.CALLBACK_RESULT,
         now=now,
-        detail={"status": status, "reached": reached},
+        detail=detail,
     )
     if reached and case.needs_callback:
         case.needs_callback = False
         case.updated_at = now
-    return reached
+    if outcome.gave_up and not case.needs_callback:
+        case.needs_callback = True
+        case.updated_at = now
+    return outcome
+
+
+def record_callback_result(
+    session: Session, *, case: Case, call_sid: str | None, dial_status: str | None, now: datetime
+) -> bool:
+    """Record how the call to the parent ended; return True when she was reached (see finish_callback)."""
+    return finish_callback(session, case=case, call_sid=call_sid, dial_status=dial_status, now=now).reached
+
+
+def _family_mailbox(session: Session, case: Case, dial_call_sid: str) -> bool:
+    """Return True when screen_family found a mailbox on this leg of the family."""
+    key = f"callback:{dial_call_sid}:family-machine"
+    return session.scalar(
+        select(CaseEvent.id).where(CaseEvent.case_id == case.id, CaseEvent.key == key).limit(1)
+    ) is not None
+
+
+def _plan_retry(session: Session, *, case: Case, call_sid: str | None, now: datetime) -> OutboxMessage | None:
+    """Queue the second attempt of a first call-back that missed the family; None when there is none to make.
+
+    Once per call: a repeated delivery of the result finds the retry already queued (dedupe key).
+    """
+    if not call_sid:
+        return None
+    first = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.provider_sid == call_sid, OutboxMessage.channel == "call")
+    ).one_or_none()
+    if first is None or first.purpose == CALLBACK_RETRY_PURPOSE or not first.twiml_url:
+        return None
+    if case.status in (CaseStatus.CLOSED, CaseStatus.CANCELLED):
+        return None
+    return enqueue_call(
+        session,
+        to=first.to_number,
+        twiml_url=first.twiml_url,
+        purpose=CALLBACK_RETRY_PURPOSE,
+        dedupe_key=f"{first.dedupe_key}:retry"[:200],
+        now=now,
+        case_id=case.id,
+        from_number=first.from_number,
+        note=first.body,
+        not_before=now + CALLBACK_RETRY_AFTER,
+    )
 
 
 def record_callback_call_status(

@@ -285,14 +285,22 @@ def _record(voice: Voice, *, action: str) -> Record:
 
 
 def render_callback(
-    voice: Voice, *, announcement: str, parent: str, caller_id: str | None, action: str
+    voice: Voice, *, announcement: str, parent: str, caller_id: str | None, action: str,
+    family_url: str | None = None,
 ) -> VoiceResponse:
-    """Tell the coordinator which case this is, then dial the parent showing the hotline's number."""
+    """Tell the coordinator which case this is, then dial the parent showing the hotline's number.
+
+    With `family_url`, the family's leg has answering machine detection too: Twilio asks that URL
+    with AnsweredBy once she answers, and it hangs up on a mailbox instead of connecting it.
+    """
     response = VoiceResponse()
     response.say(announcement, language="de-DE", voice=voice.settings.voice_de)
     dial = Dial(action=action, method="POST", timeout=voice.settings.ring_timeout_seconds + 10,
                 caller_id=caller_id)
-    dial.append(Number(parent))
+    if family_url:
+        dial.append(Number(parent, machine_detection="Enable", url=family_url, method="POST"))
+    else:
+        dial.append(Number(parent))
     response.append(dial)
     return response
 
@@ -314,12 +322,20 @@ def render_callback_unavailable(voice: Voice, reason: str = "no_caller") -> Voic
     return response
 
 
-def render_callback_finished(voice: Voice, *, reached: bool) -> VoiceResponse:
-    """After the call to the parent: say when she was not reached, then hang up."""
+def render_callback_finished(voice: Voice, *, reached: bool, retry_minutes: int | None = None,
+                             gave_up: bool = False) -> VoiceResponse:
+    """After the call to the parent: say when she was not reached (and what happens next), then hang up."""
     response = VoiceResponse()
     if not reached:
-        response.say("Die Familie wurde nicht erreicht. Der Versuch steht im Verlauf des Falls. Auf Wiederhören.",
-                     language="de-DE", voice=voice.settings.voice_de)
+        if retry_minutes is not None:
+            text = (f"Die Familie wurde nicht erreicht. In {retry_minutes} Minuten rufen wir Sie noch einmal an "
+                    "und versuchen es erneut. Auf Wiederhören.")
+        elif gave_up:
+            text = ("Die Familie wurde nicht erreicht. Einen weiteren Versuch gibt es nicht, der Fall ist für "
+                    "einen Rückruf markiert. Auf Wiederhören.")
+        else:
+            text = "Die Familie wurde nicht erreicht. Der Versuch steht im Verlauf des Falls. Auf Wiederhören."
+        response.say(text, language="de-DE", voice=voice.settings.voice_de)
     response.hangup()
     return response
 

@@ -289,7 +289,32 @@ def callback(case_id: int) -> Any:
         return xml(render_callback_unavailable(voice, "no_hotline"))
     return xml(render_callback(voice, announcement=plan.announcement, parent=plan.parent,
                                caller_id=services.settings.hotline_number,
-                               action=voice.url(f"/voice/callback/{case_id}/dialed")))
+                               action=voice.url(f"/voice/callback/{case_id}/dialed"),
+                               family_url=voice.url(f"/voice/callback/{case_id}/family")))
+
+
+@bp.post("/callback/<int:case_id>/family")
+@twilio_only
+def callback_family(case_id: int) -> Any:
+    """The family's phone was answered (answering machine detection on her leg): connect her, or hang up a mailbox.
+
+    Decided from AnsweredBy alone, so a database failure still never connects a mailbox.
+    """
+    from cases.service import require_case
+    from routing.callbacks import is_machine, screen_family
+
+    services = current_services()
+    answered_by = param("AnsweredBy")
+    try:
+        with services.database.unit_of_work() as session:
+            case = require_case(session, case_id)
+            screen_family(session, case=case, call_sid=param("CallSid"), answered_by=answered_by,
+                          now=services.clock.now())
+    except CaseNotFound:
+        pass
+    except Exception:
+        log.exception("call back: the family's answer for case %s not recorded", case_id)
+    return xml(render_callback_machine()) if is_machine(answered_by) else empty_twiml()
 
 
 @bp.post("/callback/<int:case_id>/dialed")
@@ -297,20 +322,26 @@ def callback(case_id: int) -> Any:
 def callback_dialed(case_id: int) -> Any:
     """The call to the parent ended: record how, and end the coordinator's call."""
     from cases.service import CaseNotFound, require_case
-    from routing.callbacks import record_callback_result
+    from routing.callbacks import CallbackOutcome, finish_callback
 
     services = current_services()
-    reached = (param("DialCallStatus") or "").lower() == "completed"
+    now = services.clock.now()
+    outcome = CallbackOutcome(reached=is_reached(param("DialCallStatus"), param("DialBridged") or "true"))
     try:
         with services.database.unit_of_work() as session:
             case = require_case(session, case_id)
-            reached = record_callback_result(session, case=case, call_sid=param("CallSid"),
-                                             dial_status=param("DialCallStatus"), now=services.clock.now())
+            outcome = finish_callback(session, case=case, call_sid=param("CallSid"),
+                                      dial_status=param("DialCallStatus"), dial_bridged=param("DialBridged"),
+                                      dial_call_sid=param("DialCallSid"), now=now)
     except CaseNotFound:
         pass
     except Exception:  # she still hears how the call ended, never an error tone
         log.exception("call back result for case %s not recorded", case_id)
-    return xml(render_callback_finished(Voice(services.settings, "de"), reached=reached))
+    retry_minutes = None
+    if outcome.retry_at is not None:
+        retry_minutes = max(1, -(-int((outcome.retry_at - now).total_seconds()) // 60))
+    return xml(render_callback_finished(Voice(services.settings, "de"), reached=outcome.reached,
+                                        retry_minutes=retry_minutes, gave_up=outcome.gave_up))
 
 
 @bp.post("/callback/<int:case_id>/status")

@@ -265,6 +265,7 @@ def test_the_callback_webhooks_need_twilios_signature(client: Any, session: Sess
         f"/voice/callback/{case.id}",
         f"/voice/callback/{case.id}/dialed",
         f"/voice/callback/{case.id}/status",
+        f"/voice/callback/{case.id}/family",
     ):
         assert client.post(path, data={"CallSid": "CAx"}).status_code == 403
 
@@ -309,3 +310,127 @@ def test_the_status_callback_of_a_call_row_is_not_the_sms_one(
     gateway = SimulatorGateway()
     deliver(database, gateway, clock)
     assert not gateway.calls[0]["status_callback"].endswith("/sms/status")
+
+
+# --- The family's leg: answering machine detection, one retry, then the flag ----------------------------
+
+
+def test_the_familys_leg_has_answering_machine_detection_too(client: Any, session: Session, case: Any) -> None:
+    session.commit()
+    root = twiml(twilio_post(client, f"/voice/callback/{case.id}", {"CallSid": "CAcb7", "AnsweredBy": "human"}))
+    number = root.find("Dial/Number")
+    assert number is not None and number.text == PARENT
+    assert number.get("machineDetection") == "Enable"
+    assert number.get("url") == f"{PUBLIC_BASE_URL}/voice/callback/{case.id}/family"
+    assert number.get("method") == "POST"
+
+
+@pytest.mark.parametrize("answered_by", ["machine_start", "machine_end_beep", "machine_end_silence", "fax"])
+def test_the_familys_mailbox_is_hung_up_never_connected(
+    client: Any, session: Session, case: Any, answered_by: str
+) -> None:
+    session.commit()
+    root = twiml(twilio_post(client, f"/voice/callback/{case.id}/family",
+                             {"CallSid": "CAfam1", "ParentCallSid": "CAcb8", "AnsweredBy": answered_by}))
+    assert verbs(root) == ["Hangup"]
+    assert "callback_mailbox" in kinds(session, case)
+
+
+@pytest.mark.parametrize("answered_by", ["human", "unknown", None])
+def test_the_family_herself_is_connected(client: Any, session: Session, case: Any, answered_by: str | None) -> None:
+    session.commit()
+    data: dict[str, str] = {"CallSid": "CAfam2", "ParentCallSid": "CAcb9"}
+    if answered_by:
+        data["AnsweredBy"] = answered_by
+    root = twiml(twilio_post(client, f"/voice/callback/{case.id}/family", data))
+    assert verbs(root) == []
+    assert "callback_mailbox" not in kinds(session, case)
+
+
+def test_the_familys_mailbox_does_not_count_as_reached(client: Any, session: Session, case: Any) -> None:
+    """Her mailbox answered and was hung up: the leg ends 'completed' but was never bridged."""
+    session.commit()
+    twilio_post(client, f"/voice/callback/{case.id}/family",
+                {"CallSid": "CAfam3", "ParentCallSid": "CAcb10", "AnsweredBy": "machine_start"})
+    root = twiml(twilio_post(client, f"/voice/callback/{case.id}/dialed",
+                             {"CallSid": "CAcb10", "DialCallStatus": "completed", "DialCallSid": "CAfam3",
+                              "DialBridged": "false"}))
+    assert verbs(root) == ["Say", "Hangup"]
+    session.expire_all()
+    assert case.needs_callback is True
+    assert not any(e.detail.get("reached") for e in case.events if e.kind == "callback_result")
+
+
+def test_the_family_reached_clears_the_flag(client: Any, session: Session, case: Any) -> None:
+    session.commit()
+    twilio_post(client, f"/voice/callback/{case.id}/family",
+                {"CallSid": "CAfam4", "ParentCallSid": "CAcb11", "AnsweredBy": "human"})
+    root = twiml(twilio_post(client, f"/voice/callback/{case.id}/dialed",
+                             {"CallSid": "CAcb11", "DialCallStatus": "completed", "DialCallSid": "CAfam4",
+                              "DialBridged": "true"}))
+    assert verbs(root) == ["Hangup"]
+    session.expire_all()
+    assert case.needs_callback is False
+
+
+def _calls(session: Session, case: Any) -> list[OutboxMessage]:
+    session.expire_all()
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id,
+                                                            OutboxMessage.channel == "call")
+                                .order_by(OutboxMessage.id)))
+
+
+def test_a_family_not_reached_is_retried_once_by_the_next_worker_then_flagged(
+    client: Any, session: Session, database: Database, clock: Any, case: Any, clara: User
+) -> None:
+    case.needs_callback = False
+    queue_callback(session, clock, case, clara)
+    first_worker = SimulatorGateway()
+    deliver(database, first_worker, clock)
+    (first,) = first_worker.calls
+    first_sid = str(first["sid"])
+    # Her mailbox answers the family's phone: no connection, a second attempt in five minutes.
+    twilio_post(client, f"/voice/callback/{case.id}/family",
+                {"CallSid": "CAfam5", "ParentCallSid": first_sid, "AnsweredBy": "machine_start"})
+    dialed = {"CallSid": first_sid, "DialCallStatus": "completed", "DialCallSid": "CAfam5",
+              "DialBridged": "false"}
+    root = twiml(twilio_post(client, f"/voice/callback/{case.id}/dialed", dialed))
+    assert "In 5 Minuten rufen wir Sie noch einmal an" in (root.find("Say").text or "")
+    twilio_post(client, f"/voice/callback/{case.id}/dialed", dialed)  # Twilio delivers it twice
+    rows = _calls(session, case)
+    assert [r.purpose for r in rows] == ["callback", "callback_retry"]
+    retry = rows[1]
+    assert retry.status is OutboxStatus.PENDING and retry.to_number == HER_PHONE
+    assert retry.twiml_url == f"{PUBLIC_BASE_URL}/voice/callback/{case.id}"
+    # The timer is in the database: not before it is due, and a new worker (restart) places it.
+    assert deliver(database, first_worker, clock).sent == 0
+    clock.advance(minutes=5)
+    next_worker = SimulatorGateway()
+    assert deliver(database, next_worker, clock).sent == 1
+    (second,) = next_worker.calls
+    assert second["to"] == HER_PHONE and second["url"] == retry.twiml_url
+    # The second attempt misses her too: no third call, the case is flagged for a coordinator.
+    root = twiml(twilio_post(client, f"/voice/callback/{case.id}/dialed",
+                             {"CallSid": str(second["sid"]), "DialCallStatus": "no-answer"}))
+    assert "der Fall ist für einen Rückruf markiert" in (root.find("Say").text or "")
+    assert len(_calls(session, case)) == 2
+    assert case.needs_callback is True
+    results = [e.detail for e in case.events if e.kind == "callback_result"]
+    assert [bool(d.get("retry_at")) for d in results] == [True, False]
+    assert [bool(d.get("gave_up")) for d in results] == [False, True]
+    assert results[0]["status"] == "machine"
+
+
+def test_a_closed_case_is_not_called_again(
+    client: Any, session: Session, database: Database, clock: Any, case: Any, clara: User
+) -> None:
+    from models import CaseStatus
+
+    queue_callback(session, clock, case, clara)
+    gateway = SimulatorGateway()
+    deliver(database, gateway, clock)
+    case.status = CaseStatus.CLOSED
+    session.commit()
+    twilio_post(client, f"/voice/callback/{case.id}/dialed",
+                {"CallSid": str(gateway.calls[0]["sid"]), "DialCallStatus": "busy"})
+    assert [r.purpose for r in _calls(session, case)] == ["callback"]

@@ -278,6 +278,9 @@ def test_call_back_legs(transcript: Transcript, session: Session, clock: FrozenC
         transcript.post(f"/voice/callback/{target.id}", CallSid=transcript.new_call(), AnsweredBy=answered_by)
     transcript.note("call back: unknown case")
     transcript.post("/voice/callback/999999", CallSid=transcript.new_call(), AnsweredBy="human")
+    for answered_by in ("human", "machine_start"):
+        transcript.note(f"call back: the family's phone answered by {answered_by}")
+        transcript.post(f"/voice/callback/{case.id}/family", CallSid=transcript.new_call(), AnsweredBy=answered_by)
     for status in ("completed", "no-answer", "busy"):
         transcript.note(f"call back: the parent's leg ended {status}")
         transcript.post(f"/voice/callback/{case.id}/dialed", CallSid=transcript.new_call(), DialCallStatus=status)
