@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from accounts import record_audit
 from billing.admin import (
@@ -116,12 +116,9 @@ class CarePanel:
     can_add: bool
 
 
-@bp.app_template_global()
-def case_billing_panel(case: Case) -> CarePanel | None:
-    """Return the case page's billing section for a case (read in the page's own session)."""
-    s = object_session(case)
-    if s is None:
-        return None
+def case_billing_panel(s: Session, case: Case) -> CarePanel:
+    """Return the case page's billing section for a case, read by the case view in its own session
+    (not a template global: templates only show what the view read)."""
     today = current_services().clock.now().astimezone(BERLIN).date()
     family = s.get(Family, case.family_id) if case.family_id else None
     employer = s.get(Employer, case.employer_id) if case.employer_id else None

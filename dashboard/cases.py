@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -40,6 +41,7 @@ from core.container import current_services
 from core.inputs import get_id
 from core.phones import format_national
 from dashboard import error_text
+from dashboard.billing import case_billing_panel
 from dashboard.timeline import describe_event
 from dashboard.words import (
     age_label,
@@ -401,6 +403,7 @@ def _render_case(
     assigned = case.caregiver_id is not None
     candidates = [] if finished or assigned else find_hand_candidates(session, case=case, now=now)
     caregiver_name = names.get(f"cg:{case.caregiver_id}") if case.caregiver_id else None
+    billing_panel = case_billing_panel(session, case) if "billing" in current_app.blueprints else None
     return render_template(
         "case.html",
         case=case,
@@ -415,6 +418,7 @@ def _render_case(
         assigned=assigned,
         has_voicemail=bool(case.voicemail_sid or case.voicemail_url),
         my_phone=getattr(current_user, "phone", None),
+        billing_panel=billing_panel,
     )
 
 
