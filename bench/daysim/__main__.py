@@ -12,7 +12,7 @@ from datetime import datetime, time
 from pathlib import Path
 
 from bench.daysim import dispatching, figures, phones
-from bench.daysim.scenario import load
+from bench.daysim.scenario import Scenario, load
 from bench.matching import TODAY
 from core.clock import BERLIN
 
@@ -25,47 +25,73 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--policies", default=",".join(dispatching.POLICIES), help="dispatch policies to compare")
     parser.add_argument("--sweep", default="1,2,3,4,6", help="coordinator counts to sweep (with the queue)")
     parser.add_argument("--pool-sweep", default="", help="caregiver pool sizes to sweep with the first policy")
+    parser.add_argument("--seeds", type=int, default=1, help="days to play (the scenario's seed, +1, ...)")
     parser.add_argument("--no-dispatch", action="store_true", help="the telephone side only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # the product's own notes (unfilled alerts, ...) are expected here
     scenario = load(args.scenario)
     day_start = datetime.combine(TODAY, time(scenario.start_hour % 24), tzinfo=BERLIN)
-    print(f"# {scenario.name} (seed {scenario.seed})")
-    days = {}
+    seeds = [scenario.seed + i for i in range(args.seeds)]
+    print(f"# {scenario.name} (seeds {', '.join(map(str, seeds))}; figures over all seeds together)")
+    days: dict[bool, list[phones.PhoneDay]] = {}
+    phone_summary = {}
     for label, queue_on in (("today's product, no queue", False), ("with the queue", True)):
-        day = phones.simulate_phones(scenario, day_start=day_start, queue_on=queue_on)
-        days[queue_on] = day
+        days[queue_on] = [phones.simulate_phones(scenario, day_start=day_start, queue_on=queue_on, seed=seed)
+                          for seed in seeds]
+        phone_summary[queue_on] = figures.phone_figures(_pooled(days[queue_on]))
         print(f"\n## Telephone, {label}")
-        for line in figures.phone_lines(figures.phone_figures(day)):
+        for line in figures.phone_lines(phone_summary[queue_on]):
             print(f"- {line}")
     if args.sweep:
-        print("\n## Coordinators on duty all day, with the queue: time to a person p90 (min) / voicemail unchosen")
+        print("\n## Coordinators on duty all day, with the queue: time to a person median / p90 (min), "
+              "voicemail unchosen, longest key 1 -> call-back (min)")
         for count in (int(n) for n in args.sweep.split(",")):
-            f = figures.phone_figures(phones.simulate_phones(scenario, day_start=day_start, queue_on=True,
-                                                             coordinators=count))
-            p90 = f"{figures.percentile(f.to_person_minutes, 90):.1f}" if f.to_person_minutes else "n/a"
-            print(f"- {count}: {p90} / {f.voicemail_unchosen}")
+            f = figures.phone_figures(_pooled([phones.simulate_phones(
+                scenario, day_start=day_start, queue_on=True, coordinators=count, seed=seed) for seed in seeds]))
+            spread = figures.spread(f.to_person_minutes).rsplit(" / ", 1)[0]
+            longest = f"{max(f.callback_delays):.1f}" if f.callback_delays else "-"
+            print(f"- {count}: {spread}, {f.voicemail_unchosen}, {longest}")
+    by_policy = {}
     if not args.no_dispatch:
         for name in args.policies.split(","):
-            with dispatching.region_database(scenario.pool) as database:
-                results = dispatching.simulate_dispatch(database, scenario, days[True].calls, day_start=day_start,
-                                                        policy=dispatching.POLICIES[name], seed=scenario.seed)
+            results = _dispatch(scenario, days[True], seeds, day_start, name, scenario.pool)
+            by_policy[name] = results
             print(f"\n## Dispatch policy {name!r} ({scenario.pool} caregivers)")
             for line in figures.case_lines(figures.case_figures(results)):
-                print(f"- {line}")
+                print(f"- all cases: {line}")
+            for line in figures.case_lines(figures.case_figures(results, urgency="now")):
+                print(f"- 'now' cases: {line}")
         first = args.policies.split(",")[0]
         for pool in (int(n) for n in args.pool_sweep.split(",") if n):
-            with dispatching.region_database(pool) as database:
-                results = dispatching.simulate_dispatch(database, scenario, days[True].calls, day_start=day_start,
-                                                        policy=dispatching.POLICIES[first], seed=scenario.seed)
-            cf = figures.case_figures(results)
-            print(f"- pool {pool}, policy {first!r}: filled within 90 min {cf.within_90:.0%}, "
+            cf = figures.case_figures(_dispatch(scenario, days[True], seeds, day_start, first, pool), urgency="now")
+            print(f"- pool {pool}, policy {first!r}, 'now' cases: filled within 90 min {cf.within_90:.0%}, "
                   f"median {figures.spread(cf.to_caregiver_minutes).split(' / ')[0]} min, unfilled {cf.unfilled}")
+    print("\n## Issue 13's strike-morning goals (with the queue; dispatch: 'waves', today's default)")
+    now_cases = figures.case_figures(by_policy["waves"], urgency="now") if "waves" in by_policy else None
+    everyone = figures.case_figures(by_policy["all"], urgency="now") if "all" in by_policy else None
+    for line in figures.goal_lines(phone_summary[True], now_cases, everyone):
+        print(f"- {line}")
     target = Path(args.svg or f".cache/daysim-{Path(args.scenario).stem}.svg")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(figures.svg(days[True], start_hour=scenario.start_hour, end_hour=scenario.end_hour,
+    target.write_text(figures.svg(days[True][0], start_hour=scenario.start_hour, end_hour=scenario.end_hour,
                                   title=scenario.name), encoding="utf-8")
     print(f"\nSVG: {target}")
+
+
+def _pooled(days: list[phones.PhoneDay]) -> phones.PhoneDay:
+    """Return the calls of several days as one (the queue's length is the first day's)."""
+    return phones.PhoneDay([c for d in days for c in d.calls], days[0].queue_length)
+
+
+def _dispatch(scenario: Scenario, days: list[phones.PhoneDay], seeds: list[int], day_start: datetime, policy: str,
+              pool: int) -> list[dispatching.CaseResult]:
+    """Dispatch each day's cases on its own fresh database; return all results."""
+    results = []
+    for day, seed in zip(days, seeds, strict=True):
+        with dispatching.region_database(pool) as database:
+            results += dispatching.simulate_dispatch(database, scenario, day.calls, day_start=day_start,
+                                                     policy=dispatching.POLICIES[policy], seed=seed)
+    return results
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ class CaseResult:
     filled_at: datetime | None
     offers: int
     arrival: datetime
+    urgency: str
 
     @property
     def minutes_to_caregiver(self) -> float | None:
@@ -150,5 +151,5 @@ def _results(database: Database, calls: list[Call], case_of: dict[int, int], day
             assert case is not None
             offers = session.scalar(select(func.count(Offer.id)).where(Offer.case_id == case_id)) or 0
             results.append(CaseResult(call.id, case.created_at, case.assigned_at, offers,
-                                      day_start + timedelta(seconds=call.arrival)))
+                                      day_start + timedelta(seconds=call.arrival), call.urgency))
     return results

@@ -29,8 +29,9 @@ class PhoneFigures:
     """Figures of the telephone side."""
 
     calls: int
-    to_person_minutes: list[float]  # direct and from the queue
+    to_person_minutes: list[float]  # every caller a person reached: direct, from the queue, by call-back
     callback_minutes: list[float]  # call-backs: first ring -> connected
+    callback_delays: list[float]  # call-backs: her key 1 -> connected
     voicemail_unchosen: int
     voicemail_chosen: int
     callbacks: int
@@ -44,10 +45,12 @@ def phone_figures(day: PhoneDay) -> PhoneFigures:
     calls = day.calls
     return PhoneFigures(
         calls=len(calls),
-        to_person_minutes=[c.time_to_person / 60 for c in calls
-                           if c.time_to_person is not None and c.outcome in ("direct", "queue")],
+        to_person_minutes=[c.time_to_person / 60 for c in calls if c.time_to_person is not None],
         callback_minutes=[c.time_to_person / 60 for c in calls
                           if c.time_to_person is not None and c.outcome == "callback"],
+        callback_delays=[(c.connected_at - c.callback_chosen_at) / 60 for c in calls
+                         if c.outcome == "callback" and c.connected_at is not None
+                         and c.callback_chosen_at is not None],
         voicemail_unchosen=sum(c.outcome == "voicemail" for c in calls),
         voicemail_chosen=sum(c.outcome == "voicemail_chosen" for c in calls),
         callbacks=sum(c.callback_chosen_at is not None for c in calls),
@@ -68,8 +71,10 @@ class CaseFigures:
     unfilled: int
 
 
-def case_figures(results: Sequence[CaseResult]) -> CaseFigures:
-    """Summarise the cases of a day."""
+def case_figures(results: Sequence[CaseResult], *, urgency: str | None = None) -> CaseFigures:
+    """Summarise the cases of a day (only those of one urgency, when given)."""
+    if urgency is not None:
+        results = [r for r in results if r.urgency == urgency]
     times = [m for r in results if (m := r.minutes_to_caregiver) is not None]
     filled = [r for r in results if r.filled_at is not None]
     return CaseFigures(
@@ -85,10 +90,11 @@ def phone_lines(f: PhoneFigures) -> list[str]:
     """Return the telephone figures as printable lines."""
     return [
         f"calls: {f.calls}",
-        f"time to a person, minutes (median / p90 / max), first ring -> bridged: {spread(f.to_person_minutes)}"
-        f" ({len(f.to_person_minutes)} callers)",
+        f"time to a person, minutes (median / p90 / max), first ring -> bridged or call-back connected: "
+        f"{spread(f.to_person_minutes)} ({len(f.to_person_minutes)} callers)",
         f"call-backs chosen: {f.callbacks}; connected: {len(f.callback_minutes)}, first ring -> connected "
-        f"{spread(f.callback_minutes)}; not answered: {f.callbacks_failed}; not placed by the end: {f.callbacks_open}",
+        f"{spread(f.callback_minutes)}, key 1 -> connected {spread(f.callback_delays)}; not answered: "
+        f"{f.callbacks_failed}; not placed by the end: {f.callbacks_open}",
         f"voicemail without choosing it: {f.voicemail_unchosen}; chose voicemail (key 2): {f.voicemail_chosen}",
         f"longest queue: {f.max_queue}",
     ]
@@ -149,3 +155,29 @@ def svg(day: PhoneDay, *, start_hour: int, end_hour: int, title: str) -> str:
         parts.append(f'<circle cx="{x(t):.1f}" cy="{yw(m):.1f}" r="2.5" fill="#c60" fill-opacity="0.7"/>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def goal_lines(phone: PhoneFigures, now_cases: CaseFigures | None, all_at_once: CaseFigures | None) -> list[str]:
+    """Return issue 13's strike-morning goals, each with met / NOT met."""
+    def mark(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    t = phone.to_person_minutes
+    lines = [
+        f"no caller in voicemail without choosing it: {mark(phone.voicemail_unchosen == 0)} "
+        f"({phone.voicemail_unchosen})",
+        f"time to a person median <= 2 min and p90 <= 10 min: "
+        f"{mark(bool(t) and statistics.median(t) <= 2 and percentile(t, 90) <= 10)} ({spread(t)})",
+        f"every call-back within 30 min: {mark(all(d <= 30 for d in phone.callback_delays) and not phone.callbacks_open)}"
+        f" (key 1 -> connected {spread(phone.callback_delays)})",
+    ]
+    if now_cases is not None:
+        c = now_cases.to_caregiver_minutes
+        median_ok = bool(c) and statistics.median(c) <= 30
+        lines.append(f"'now' cases: caregiver median <= 30 min: {mark(median_ok)}; >= 90 % within 90 min: "
+                     f"{mark(now_cases.within_90 >= 0.9)} ({spread(c)}, {now_cases.within_90:.0%})")
+        if all_at_once is not None:
+            lines.append(f"'now' cases: fewer offers per filled case than everyone at once: "
+                         f"{mark(now_cases.offers_per_filled < all_at_once.offers_per_filled)} "
+                         f"({now_cases.offers_per_filled:.1f} vs {all_at_once.offers_per_filled:.1f})")
+    return lines

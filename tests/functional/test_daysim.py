@@ -72,4 +72,5 @@ def test_main_prints_figures_and_writes_an_svg(tmp_path, capsys):
     daysim_main.main(["smoke", "--svg", str(target), "--policies", "waves", "--sweep", "2"])
     out = capsys.readouterr().out
     assert "time to a person" in out and "Dispatch policy 'waves'" in out and "filled within 90 min" in out
+    assert "strike-morning goals" in out and "no caller in voicemail without choosing it" in out
     assert target.read_text(encoding="utf-8").startswith("<svg") and "polyline" in target.read_text()
