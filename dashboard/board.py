@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from cases.board import find_board_rows
 from core.container import current_services
+from dashboard.auth import lead_required
+from routing import surge
 from routing.waiting import queue_rows
 
 bp = Blueprint("board", __name__, template_folder="templates")
@@ -32,6 +35,26 @@ def board() -> Any:
     return render_template("board.html", refresh_ms=REFRESH_MS, **_rows())
 
 
+#: The longest reason for a switch a lead can type (kept in the audit log).
+WHY_LENGTH = 200
+
+
+@bp.post("/board/surge")
+@lead_required
+def switch_surge() -> Any:
+    """Switch surge mode on or off (a lead, audited with her reason)."""
+    services = current_services()
+    on = request.form.get("on") == "1"
+    why = " ".join((request.form.get("why") or "").split())[:WHY_LENGTH] or "by hand"
+    with services.database.unit_of_work() as session:
+        switched = surge.switch(session, on=on, now=services.clock.now(), user_id=current_user.id, why=why)
+    if not switched:
+        flash(_("Der Ansturm-Modus war schon an.") if on else _("Der Ansturm-Modus war schon aus."), "ok")
+    else:
+        flash(_("Ansturm-Modus eingeschaltet.") if on else _("Ansturm-Modus ausgeschaltet."), "ok")
+    return redirect(url_for("board.board"))
+
+
 @bp.get("/board/rows")
 def rows() -> Any:
     """Return the board's table alone (what live.js swaps in); 401 rather than a sign-in page."""
@@ -44,4 +67,5 @@ def _rows() -> dict[str, Any]:
     services = current_services()
     now = services.clock.now()
     with services.database.unit_of_work() as session:
-        return {"rows": find_board_rows(session, now=now), "queue": queue_rows(session), "now": now}
+        return {"rows": find_board_rows(session, now=now), "queue": queue_rows(session), "now": now,
+                "surge": surge.get_state(session)}

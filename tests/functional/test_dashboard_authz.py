@@ -16,7 +16,7 @@ from tests.factories import ANNA, make_case, make_shift
 
 #: Pages anyone may open (the calendar feed is protected by its secret token instead).
 PUBLIC = {"health.index", "health.healthz", "auth.login", "auth.set_language", "calendar.feed"}
-#: Pages and actions only a lead may use: editing users, the roster and the caregivers.
+#: Pages and actions only a lead may use: editing users, the roster and the caregivers; switching surge mode.
 LEAD_ONLY = {
     "caregivers.edit", "caregivers.opt_out", "caregivers.add_period", "caregivers.remove_period",
     "roster.renew_feed", "roster.upload", "roster.remove_shift", "roster.edit_shift", "roster.new_shift",
@@ -25,8 +25,9 @@ LEAD_ONLY = {
     "partners.members", "partners.tariffs",
     "billing.index", "billing.run", "billing.invoice_pdf_download", "billing.invoice_csv_download",
     "billing.statement_csv_download", "billing.accounting_download", "doctor.page",
+    "board.switch_surge",
 }
-NOT_DASHBOARD = ("voice.", "sms.", "assets.", "static")
+NOT_DASHBOARD = ("voice", "sms.", "assets.", "static")  # voice, voice_queue: Twilio webhooks
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "auth.set_language": ("next",),
     "board.board": (),
     "board.rows": (),
+    "board.switch_surge": ("on", "why"),
     "calendar.feed": (),
     "cases.show": (),
     "cases.edit": ("parent_name", "address", "care_date", "care_time", "care_time_reading", "expected_hours",
