@@ -71,4 +71,6 @@ class QueueEntry(Base):
     announced_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: Call-back attempts made (the "callback" part of the queue).
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    #: A call-back that missed the family waits for its second attempt until then (routing.queue_callbacks).
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

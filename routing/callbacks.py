@@ -23,6 +23,7 @@ from dispatch.manual import ManualActionError, ManualReason
 from ivr.summary import describe_case
 from messaging.outbox import enqueue_call
 from models import Case, CaseEvent, CaseStatus, OutboxMessage, OutboxStatus, User
+from routing import queue_callbacks
 
 #: A second click on "call back" within this time does not ring her phone a second time.
 CALLBACK_REPEAT_GUARD = timedelta(minutes=2)
@@ -120,6 +121,7 @@ def plan_callback(
     machine = is_machine(answered_by)
     key = f"callback:{call_sid or now.isoformat()}"
     if machine:
+        queue_callbacks.coordinator_missed(session, case=case, now=now)
         record_event(
             session,
             case,
@@ -192,7 +194,11 @@ def finish_callback(
     status = (dial_status or "unknown")[:20]
     machine = dial_call_sid is not None and _family_mailbox(session, case, dial_call_sid)
     reached = status == "completed" and (dial_bridged or "").lower() != "false" and not machine
-    if reached:
+    queued = queue_callbacks.offered_callback(session, case)
+    if queued is not None:  # a call-back from the queue: its entry keeps the count and the timer
+        retry_at = queue_callbacks.settle_family(session, entry=queued, case=case, reached=reached, now=now)
+        outcome = CallbackOutcome(reached=reached, retry_at=retry_at, gave_up=not reached and retry_at is None)
+    elif reached:
         outcome = CallbackOutcome(reached=True)
     else:
         retry = _plan_retry(session, case=case, call_sid=call_sid, now=now)
@@ -268,6 +274,8 @@ def record_callback_call_status(
 ) -> None:
     """Record the final state of the call to the coordinator's phone (no answer, busy, failed, completed)."""
     status = (status or "unknown")[:20]
+    if status in ("no-answer", "busy", "failed", "canceled"):
+        queue_callbacks.coordinator_missed(session, case=case, now=now)
     record_event(
         session,
         case,

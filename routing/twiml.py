@@ -328,8 +328,8 @@ def render_callback_finished(voice: Voice, *, reached: bool, retry_minutes: int 
     response = VoiceResponse()
     if not reached:
         if retry_minutes is not None:
-            text = (f"Die Familie wurde nicht erreicht. In {retry_minutes} Minuten rufen wir Sie noch einmal an "
-                    "und versuchen es erneut. Auf Wiederhören.")
+            text = (f"Die Familie wurde nicht erreicht. In {retry_minutes} Minuten versucht die Hotline es noch "
+                    "einmal. Auf Wiederhören.")
         elif gave_up:
             text = ("Die Familie wurde nicht erreicht. Einen weiteren Versuch gibt es nicht, der Fall ist für "
                     "einen Rückruf markiert. Auf Wiederhören.")

@@ -155,9 +155,16 @@ def claim(session: Session, *, entry_id: int, coordinator: str, now: datetime) -
 
 
 def assignments(session: Session, *, now: datetime) -> list[queue.Assignment]:
-    """Return who gets whom right now (nothing claimed yet)."""
+    """Return who gets whom right now (nothing claimed yet).
+
+    A call-back waiting for its second attempt (retry_at later) keeps her place but is not offered yet,
+    so she takes no coordinator from the callers behind her meanwhile.
+    """
     release_stale_offers(session, now=now)
-    return queue.next_assignment(_waiting(session), free_coordinators(session, now=now), now)
+    later = set(session.scalars(select(QueueEntry.id).where(
+        QueueEntry.state == QueueState.WAITING, QueueEntry.retry_at.is_not(None), QueueEntry.retry_at > now)))
+    due = [w for w in _waiting(session) if w.id not in later]
+    return queue.next_assignment(due, free_coordinators(session, now=now), now)
 
 
 def take_turn(session: Session, *, entry: QueueEntry, now: datetime) -> str | None:

@@ -144,7 +144,20 @@ def surge_job(services: Services, now: datetime) -> object:
     return f"switched={0 if switched is None else 1}"
 
 
-TICK_JOBS: list[Job] = [sms_spool_job, surge_job, deliver_outbox_job, dispatch_waves_job, undeliverable_offers_job,
+def queue_callbacks_job(services: Services, now: datetime) -> object:
+    """Place the queue's call-backs whose turn it is (a free coordinator): a call to her phone via the outbox."""
+    from routing.queue_callbacks import place_due_callbacks
+
+    base = services.settings.public_base_url
+    if not base:
+        return "no PUBLIC_BASE_URL"
+    with services.database.unit_of_work() as session:
+        placed = place_due_callbacks(session, now=now, public_base_url=base,
+                                     hotline_number=services.settings.hotline_number)
+    return f"placed={placed}"
+
+
+TICK_JOBS: list[Job] = [sms_spool_job, surge_job, queue_callbacks_job, deliver_outbox_job, dispatch_waves_job, undeliverable_offers_job,
                         retention_job, login_attempts_job, bridged_legs_job, reconcile_inbound_sms_job]
 
 

@@ -395,7 +395,7 @@ def test_a_family_not_reached_is_retried_once_by_the_next_worker_then_flagged(
     dialed = {"CallSid": first_sid, "DialCallStatus": "completed", "DialCallSid": "CAfam5",
               "DialBridged": "false"}
     root = twiml(twilio_post(client, f"/voice/callback/{case.id}/dialed", dialed))
-    assert "In 5 Minuten rufen wir Sie noch einmal an" in (root.find("Say").text or "")
+    assert "In 5 Minuten versucht die Hotline es noch einmal" in (root.find("Say").text or "")
     twilio_post(client, f"/voice/callback/{case.id}/dialed", dialed)  # Twilio delivers it twice
     rows = _calls(session, case)
     assert [r.purpose for r in rows] == ["callback", "callback_retry"]

@@ -1,0 +1,143 @@
+"""Call-backs from the queue: placed by the worker in queue order when a coordinator is free, once across
+workers, the family's leg settled on the entry (called back, one retry after a timer in the database, failed)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.database import Database
+from messaging.outbox import deliver_due_messages
+from models import Case, CaseEvent, OutboxMessage, QueueEntry, QueueKind, QueueState
+from routing import waiting
+from routing.queue_callbacks import QUEUE_RETRY_AFTER, place_due_callbacks
+from routing.waiting import QueueLimits
+from telephony.gateway import SimulatorGateway
+from tests.factories import ANNA, BEN, make_case, make_roster
+from tests.helpers import PUBLIC_BASE_URL, twilio_post, twiml
+
+HOTLINE = "+4951187654321"
+
+
+def _enter(session: Session, now: Any, sid: str, *, callback: bool) -> QueueEntry:
+    entry = waiting.enter_queue(session, case=make_case(session, now=now, call_sid=sid), now=now, limits=QueueLimits())
+    if callback:
+        assert waiting.choose_callback(session, entry=entry, now=now)
+    return entry
+
+
+def _worker_tick(database: Database, clock: Any) -> int:
+    """One worker's tick: a fresh session each time, like a worker process (re)started."""
+    with database.unit_of_work() as session:
+        return place_due_callbacks(session, now=clock.now(), public_base_url=PUBLIC_BASE_URL, hotline_number=HOTLINE)
+
+
+def _calls(session: Session) -> list[OutboxMessage]:
+    session.expire_all()
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "call")
+                                .order_by(OutboxMessage.id)))
+
+
+def _entry(session: Session, entry_id: int) -> QueueEntry:
+    session.expire_all()
+    entry = session.get(QueueEntry, entry_id)
+    assert entry is not None
+    return entry
+
+
+def _deliver(database: Database, clock: Any) -> SimulatorGateway:
+    gateway = SimulatorGateway()
+    deliver_due_messages(database, gateway, now=clock.now(), default_from=HOTLINE,
+                         status_callback_url=PUBLIC_BASE_URL + "/sms/status")
+    return gateway
+
+
+def test_a_restarted_worker_places_the_call_backs_in_queue_order_once(
+    session: Session, database: Database, clock: Any, client: Any
+) -> None:
+    start = clock.now()
+    make_roster(session, now=start)
+    line = _enter(session, start, "CAline1", callback=False)
+    clock.advance(minutes=1)
+    first = _enter(session, clock.now(), "CAcbq1", callback=True)
+    clock.advance(minutes=1)
+    second = _enter(session, clock.now(), "CAcbq2", callback=True)
+    session.commit()
+    # Anna and Ben are free: the caller on the line is first (her own loop turn rings Anna), the first
+    # call-back gets Ben; the second keeps her place until someone is free.
+    assert _worker_tick(database, clock) == 1
+    assert _worker_tick(database, clock) == 0  # a second worker (or the next tick) places nothing twice
+    (call,) = _calls(session)
+    assert call.to_number == BEN and call.purpose == "queue_callback"
+    assert call.twiml_url == f"{PUBLIC_BASE_URL}/voice/callback/{first.case_id}"
+    assert _entry(session, first.id).state is QueueState.OFFERED
+    assert _entry(session, second.id).state is QueueState.WAITING
+    assert _entry(session, line.id).state is QueueState.WAITING  # the worker never rings for a caller on the line
+    # The worker restarts: the next one finds everything in the database and places the call.
+    gateway = _deliver(database, clock)
+    (placed,) = gateway.calls
+    assert placed["to"] == BEN
+    # Ben hears the summary, the family answers herself: called back.
+    root = twiml(twilio_post(client, f"/voice/callback/{first.case_id}/dialed",
+                             {"CallSid": str(placed["sid"]), "DialCallStatus": "completed", "DialBridged": "true"}))
+    assert [c.tag for c in root] == ["Hangup"]
+    done = _entry(session, first.id)
+    assert done.state is QueueState.CALLED_BACK and done.entered_at == start + timedelta(minutes=1)
+    kinds = [e.kind for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == first.case_id))]
+    assert "queue_called_back" in kinds
+
+
+def test_a_family_missed_is_retried_once_after_the_timer_then_the_case_is_flagged(
+    session: Session, database: Database, clock: Any, client: Any
+) -> None:
+    make_roster(session, now=clock.now())
+    entry = _enter(session, clock.now(), "CAcbq3", callback=True)
+    session.commit()
+    assert _worker_tick(database, clock) == 1
+    sid = str(_deliver(database, clock).calls[0]["sid"])
+    root = twiml(twilio_post(client, f"/voice/callback/{entry.case_id}/dialed",
+                             {"CallSid": sid, "DialCallStatus": "no-answer"}))
+    assert "In 5 Minuten versucht die Hotline es noch einmal" in (root.find("Say").text or "")
+    waited = _entry(session, entry.id)
+    assert waited.state is QueueState.WAITING and waited.kind is QueueKind.CALLBACK
+    assert waited.retry_at == clock.now() + QUEUE_RETRY_AFTER and waited.attempts == 1
+    assert len(_calls(session)) == 1  # no outbox retry: the queue's timer decides
+    # Before the timer she takes nobody from a caller on the line behind her.
+    clock.advance(minutes=1)
+    behind = _enter(session, clock.now(), "CAline2", callback=False)
+    session.commit()
+    assert _worker_tick(database, clock) == 0
+    with database.unit_of_work() as s:
+        assert [a.entry_id for a in waiting.assignments(s, now=clock.now())] == [behind.id]
+    clock.advance(seconds=QUEUE_RETRY_AFTER.total_seconds())
+    assert _worker_tick(database, clock) == 1
+    calls = _calls(session)
+    assert len(calls) == 2 and _entry(session, entry.id).attempts == 2
+    sid = str(_deliver(database, clock).calls[0]["sid"])
+    root = twiml(twilio_post(client, f"/voice/callback/{entry.case_id}/dialed",
+                             {"CallSid": sid, "DialCallStatus": "busy"}))
+    assert "der Fall ist für einen Rückruf markiert" in (root.find("Say").text or "")
+    assert _entry(session, entry.id).state is QueueState.FAILED
+    case = session.get(Case, entry.case_id)
+    assert case is not None and case.needs_callback is True
+    clock.advance(seconds=QUEUE_RETRY_AFTER.total_seconds())
+    assert _worker_tick(database, clock) == 0
+
+
+def test_a_coordinator_who_does_not_answer_her_phone_costs_the_family_nothing(
+    session: Session, database: Database, clock: Any, client: Any
+) -> None:
+    make_roster(session, now=clock.now())
+    entry = _enter(session, clock.now(), "CAcbq4", callback=True)
+    session.commit()
+    assert _worker_tick(database, clock) == 1
+    offered_to = _entry(session, entry.id).offered_to
+    assert offered_to == ANNA
+    twilio_post(client, f"/voice/callback/{entry.case_id}/status", {"CallSid": "CAcoord", "CallStatus": "no-answer"})
+    back = _entry(session, entry.id)
+    assert back.state is QueueState.WAITING and back.attempts == 0 and back.declined_by == ANNA
+    assert _worker_tick(database, clock) == 1  # Ben gets her at once (Anna is paused for her)
+    assert _entry(session, entry.id).offered_to == BEN
