@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -72,8 +71,6 @@ from dispatch.offers import DispatchError, describe_why_nobody
 from dispatch.policy import DispatchPolicy
 from models import Caregiver, Case, Offer, Shift, User
 from routing.callbacks import request_callback
-
-BERLIN = ZoneInfo("Europe/Berlin")
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
