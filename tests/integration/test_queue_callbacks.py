@@ -141,3 +141,27 @@ def test_a_coordinator_who_does_not_answer_her_phone_costs_the_family_nothing(
     assert back.state is QueueState.WAITING and back.attempts == 0 and back.declined_by == ANNA
     assert _worker_tick(database, clock) == 1  # Ben gets her at once (Anna is paused for her)
     assert _entry(session, entry.id).offered_to == BEN
+
+
+def test_the_worker_tick_places_it_and_twilio_accepts_the_call(
+    app: Any, session: Session, database: Database, clock: Any, twilio_gateway: Any, twilio_standin: Any,
+    twilio_openapi: Any,
+) -> None:
+    from tests.fixtures_twilio import assert_accepted_by_twilio_api
+    from worker.jobs import TICK_JOBS, deliver_outbox_job, queue_callbacks_job, tick_job
+
+    make_roster(session, now=clock.now())
+    entry = _enter(session, clock.now(), "CAcbq5", callback=True)
+    session.commit()
+    services = app.extensions["fluxx"]
+    assert TICK_JOBS.index(queue_callbacks_job) < TICK_JOBS.index(deliver_outbox_job)  # placed in the same tick
+    report = tick_job(services, jobs=[queue_callbacks_job], name="test")
+    assert report.results == {"queue_callbacks": "placed=1"}
+    assert _entry(session, entry.id).state is QueueState.OFFERED
+    deliver_due_messages(database, twilio_gateway, now=clock.now(), default_from=HOTLINE,
+                         status_callback_url=PUBLIC_BASE_URL + "/sms/status")
+    (request,) = [r for r in twilio_standin.requests if r.path.endswith("/Calls.json")]
+    assert_accepted_by_twilio_api(request, twilio_openapi)
+    assert request.param("To") == ANNA and request.param("From") == HOTLINE
+    assert request.param("Url") == f"{PUBLIC_BASE_URL}/voice/callback/{entry.case_id}"
+    assert request.param("MachineDetection") == "Enable"
