@@ -110,6 +110,7 @@ def _queue_left(e: EventFacts) -> str:
         "callback": _("Rückruf gewählt: wartet ohne Leitung, Platz behalten"),
         "max_wait": _("Längste Wartezeit erreicht: weiter zum Büro bzw. zur Sprachnachricht"),
         "closed": _("Servicezeit zu Ende: weiter zum Büro bzw. zur Sprachnachricht"),
+        "callback_failed": _("Rückruf: Familie zweimal nicht erreicht, Fall zum Rückruf markiert"),
     }.get(str(e.get("why")), _("Warteschlange verlassen"))
 
 
@@ -162,7 +163,11 @@ DESCRIPTIONS: dict[EventKind, Describe] = {
     EventKind.QUEUE_ENTERED: _queue_entered,
     EventKind.QUEUE_POSITION_ANNOUNCED: _queue_position_announced,
     EventKind.QUEUE_LEFT: _queue_left,
-    EventKind.QUEUE_DEQUEUED: lambda e: _("Aus der Warteschlange: klingelt bei %(who)s", who=e.coordinator),
+    EventKind.QUEUE_DEQUEUED: lambda e: (
+        _("Rückruf an der Reihe (Versuch %(n)s): klingelt bei %(who)s", n=e.get("attempt"), who=e.coordinator)
+        if e.get("callback")
+        else _("Aus der Warteschlange: klingelt bei %(who)s", who=e.coordinator)
+    ),
     EventKind.QUEUE_CALLED_BACK: lambda e: _("Rückruf aus der Warteschlange"),
     # Dispatch
     EventKind.AUTO_DISPATCH_STARTED: lambda e: _("Automatische Vermittlung gestartet"),

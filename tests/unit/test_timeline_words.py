@@ -69,3 +69,26 @@ def test_descriptions_follow_the_request_language(app: Flask) -> None:
             english = describe_event(event, NAMES)
     assert german == "Dora Beispiel hat abgesagt"
     assert english != german and "Dora Beispiel" in english
+
+
+@pytest.mark.parametrize(("kind", "detail", "german", "english"), [
+    (EventKind.QUEUE_DEQUEUED, {"coordinator": "+4915112345678", "callback": True, "attempt": 2},
+     "Rückruf an der Reihe (Versuch 2): klingelt bei Anna Dienst", "Call-back's turn (attempt 2): ringing Anna Dienst"),
+    (EventKind.QUEUE_LEFT, {"why": "callback_failed"},
+     "Rückruf: Familie zweimal nicht erreicht, Fall zum Rückruf markiert",
+     "Call-back: family not reached twice, case flagged for a call-back"),
+    (EventKind.CALLBACK_MAILBOX, {"leg": "family"}, "Rückruf: Mailbox der Familie, nicht verbunden",
+     "Call-back: the family's mailbox answered, not connected"),
+    (EventKind.CALLBACK_RESULT, {"status": "machine", "retry_at": "2026-12-03T09:00:00+00:00"},
+     "Rückruf: Familie nicht erreicht (machine), zweiter Versuch geplant",
+     "Call-back: family not reached (machine), a second attempt is planned"),
+])
+def test_call_backs_say_what_happened_to_the_family(
+    app: Flask, kind: EventKind, detail: dict[str, Any], german: str, english: str
+) -> None:
+    event = CaseEvent(kind=kind.value, detail=detail)
+    with app.test_request_context():
+        with force_locale("de"):
+            assert describe_event(event, NAMES) == german
+        with force_locale("en"):
+            assert describe_event(event, NAMES) == english
