@@ -75,6 +75,8 @@ class Variable:
     check: tuple[Callable[[Any], bool], str] | None = None
     #: The value when the variable is unset and the field has no default, from the instance folder.
     fallback: Callable[[Path], Any] | None = None
+    #: The smallest and the largest value a whole number may have (both included).
+    bounds: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,16 @@ class ReadElsewhere:
 
 def setting(name: str, default: Any = MISSING, *, read: Callable[[str, str], Any] = read_text,
             shown_default: str | None = None, check: tuple[Callable[[Any], bool], str] | None = None,
-            fallback: Callable[[Path], Any] | None = None, secret: bool = False) -> Any:
-    """Return a `Settings` field read from the environment variable `name` (the one definition)."""
-    variable = Variable(name, read, shown_default, check, fallback)
+            fallback: Callable[[Path], Any] | None = None, secret: bool = False,
+            bounds: tuple[int, int] | None = None) -> Any:
+    """Return a `Settings` field read from the environment variable `name` (the one definition).
+
+    `bounds` (smallest, largest) makes it a whole number (read_whole_number) that must keep this range;
+    a value outside it stops the start.
+    """
+    if bounds is not None and read is read_text:
+        read = read_whole_number
+    variable = Variable(name, read, shown_default, check, fallback, bounds)
     if default is MISSING:
         return field(repr=not secret, metadata={"variable": variable})
     return field(default=default, repr=not secret, metadata={"variable": variable})
@@ -117,77 +126,76 @@ class Settings:
     service_hours: str = setting("SERVICE_HOURS", "mon-sat 00:00-24:00")
     service_on_holidays: bool = setting("SERVICE_ON_HOLIDAYS", False, read=read_flag)
     #: Seconds each dial stage rings before the next one is tried.
-    ring_timeout_seconds: int = setting("RING_TIMEOUT_SECONDS", 20, read=read_whole_number)
+    ring_timeout_seconds: int = setting("RING_TIMEOUT_SECONDS", 20, bounds=(5, 600))
     #: Seconds the voice menu waits for a key before it asks again.
-    gather_timeout_seconds: int = setting("GATHER_TIMEOUT_SECONDS", 6, read=read_whole_number)
+    gather_timeout_seconds: int = setting("GATHER_TIMEOUT_SECONDS", 6, bounds=(1, 60))
     #: Longest voicemail, in seconds.
-    voicemail_max_seconds: int = setting("VOICEMAIL_MAX_SECONDS", 120, read=read_whole_number)
+    voicemail_max_seconds: int = setting("VOICEMAIL_MAX_SECONDS", 120, bounds=(1, 14400))
     voice_de: str = setting("VOICE_DE", "Polly.Vicki")
     voice_en: str = setting("VOICE_EN", "Polly.Amy")
     language_en: str = setting("LANGUAGE_EN", "en-GB")
     #: Base URL recorded prompts are played from (relative audio names are joined to it).
     audio_base_url: str | None = setting("AUDIO_BASE_URL", None, shown_default="`PUBLIC_BASE_URL/static/audio/`")
     #: Retention (PRIVACY.md): voicemails deleted after this many days (also at Twilio).
-    voicemail_retention_days: int = setting("VOICEMAIL_RETENTION_DAYS", 30, read=read_whole_number)
+    voicemail_retention_days: int = setting("VOICEMAIL_RETENTION_DAYS", 30, bounds=(1, 3650))
     #: Cases anonymised this many months after they were closed or cancelled.
-    case_retention_months: int = setting("CASE_RETENTION_MONTHS", 12, read=read_whole_number)
+    case_retention_months: int = setting("CASE_RETENTION_MONTHS", 12, bounds=(1, 120))
     #: Police-certificate data deleted this many months after a caregiver left.
-    certificate_retention_months: int = setting("CERTIFICATE_RETENTION_MONTHS", 3, read=read_whole_number)
+    certificate_retention_months: int = setting("CERTIFICATE_RETENTION_MONTHS", 3, bounds=(0, 120))
     #: SMS_RETENTION_DAYS: text and sender of a received SMS are blanked this many days after it came in.
-    sms_retention_days: int = setting("SMS_RETENTION_DAYS", 30, read=read_whole_number)
+    sms_retention_days: int = setting("SMS_RETENTION_DAYS", 30, bounds=(1, 3650))
     #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0 = none, trust nothing).
-    trusted_proxy_hops: int = setting("TRUSTED_PROXY_HOPS", 0, read=read_whole_number)
+    trusted_proxy_hops: int = setting("TRUSTED_PROXY_HOPS", 0, bounds=(0, 10))
     #: METRICS_TOKEN: the bearer token the Prometheus scraper sends to GET /metrics (unset: /metrics is 404).
     metrics_token: str | None = setting("METRICS_TOKEN", None, secret=True)
     #: The token webhooks are signed with in simulator mode (generated per instance folder, no variable).
     simulator_auth_token: str | None = field(default=None, repr=False)
     #: DISPATCH_WAVE_SIZE: how many caregivers each wave of SMS offers goes to (the best-ranked first).
-    dispatch_wave_size: int = setting("DISPATCH_WAVE_SIZE", 3, read=read_whole_number)
+    dispatch_wave_size: int = setting("DISPATCH_WAVE_SIZE", 3, bounds=(0, 100))
     #: DISPATCH_POLICY: how the waves grow: `waves` (each wave DISPATCH_WAVE_SIZE) or `growing` (each wave
     #: twice the one before, at most DISPATCH_GROWING_CAP; see dispatch/policy.py and BENCHMARKS.md).
     dispatch_policy: str = setting(
         "DISPATCH_POLICY", "waves",
         check=(lambda name: name in ("waves", "growing"), "DISPATCH_POLICY must be waves or growing"))
     #: DISPATCH_WAIT_NOW_MINUTES: minutes to wait for a yes before the next wave, urgency "now".
-    dispatch_wait_now_minutes: int = setting("DISPATCH_WAIT_NOW_MINUTES", 5, read=read_whole_number)
+    dispatch_wait_now_minutes: int = setting("DISPATCH_WAIT_NOW_MINUTES", 5, bounds=(0, 10080))
     #: DISPATCH_WAIT_TODAY_MINUTES: the same for urgency "today" (also used when the urgency is unknown).
-    dispatch_wait_today_minutes: int = setting("DISPATCH_WAIT_TODAY_MINUTES", 15, read=read_whole_number)
+    dispatch_wait_today_minutes: int = setting("DISPATCH_WAIT_TODAY_MINUTES", 15, bounds=(0, 10080))
     #: DISPATCH_WAIT_TOMORROW_MINUTES: the same for urgency "tomorrow".
-    dispatch_wait_tomorrow_minutes: int = setting("DISPATCH_WAIT_TOMORROW_MINUTES", 60, read=read_whole_number)
+    dispatch_wait_tomorrow_minutes: int = setting("DISPATCH_WAIT_TOMORROW_MINUTES", 60, bounds=(0, 10080))
     #: DISPATCH_WAIT_LATER_MINUTES: the same for urgency "later".
-    dispatch_wait_later_minutes: int = setting("DISPATCH_WAIT_LATER_MINUTES", 120, read=read_whole_number)
+    dispatch_wait_later_minutes: int = setting("DISPATCH_WAIT_LATER_MINUTES", 120, bounds=(0, 10080))
     #: DISPATCH_DEADLINE_NOW_MINUTES: minutes after the start of a dispatch for urgency "now" at which the
     #: coordinators on duty are told by SMS that the case is still unfilled (the waves go on).
-    dispatch_deadline_now_minutes: int = setting("DISPATCH_DEADLINE_NOW_MINUTES", 60, read=read_whole_number)
+    dispatch_deadline_now_minutes: int = setting("DISPATCH_DEADLINE_NOW_MINUTES", 60, bounds=(0, 10080))
     #: DISPATCH_DEADLINE_TODAY_MINUTES: the same for urgency "today" (also used when the urgency is unknown).
-    dispatch_deadline_today_minutes: int = setting("DISPATCH_DEADLINE_TODAY_MINUTES", 180, read=read_whole_number)
+    dispatch_deadline_today_minutes: int = setting("DISPATCH_DEADLINE_TODAY_MINUTES", 180, bounds=(0, 10080))
     #: DISPATCH_DEADLINE_TOMORROW_MINUTES: the same for urgency "tomorrow".
-    dispatch_deadline_tomorrow_minutes: int = setting("DISPATCH_DEADLINE_TOMORROW_MINUTES", 720,
-                                                      read=read_whole_number)
+    dispatch_deadline_tomorrow_minutes: int = setting("DISPATCH_DEADLINE_TOMORROW_MINUTES", 720, bounds=(0, 10080))
     #: DISPATCH_DEADLINE_LATER_MINUTES: the same for urgency "later".
-    dispatch_deadline_later_minutes: int = setting("DISPATCH_DEADLINE_LATER_MINUTES", 1440, read=read_whole_number)
+    dispatch_deadline_later_minutes: int = setting("DISPATCH_DEADLINE_LATER_MINUTES", 1440, bounds=(0, 10080))
     #: BILLING_UNIT_MINUTES: care is billed per started unit of this many minutes (60: per started hour).
     billing_unit_minutes: int = setting(
-        "BILLING_UNIT_MINUTES", 60, read=read_whole_number,
+        "BILLING_UNIT_MINUTES", 60, bounds=(1, 1440),
         check=(lambda minutes: minutes > 0, "BILLING_UNIT_MINUTES must be a positive number of minutes"))
     #: QUEUE_MAX_WAIT_MINUTES: the longest a caller waits in the queue on the line before she goes on to the
     #: office's line and the voicemail, as when nobody answers (every loop turn checks it: no worker needed).
     queue_max_wait_minutes: int = setting(
-        "QUEUE_MAX_WAIT_MINUTES", 10, read=read_whole_number,
+        "QUEUE_MAX_WAIT_MINUTES", 10, bounds=(1, 240),
         check=(lambda minutes: minutes > 0, "QUEUE_MAX_WAIT_MINUTES must be a positive number of minutes"))
     #: QUEUE_MAX_LENGTH: the most callers waiting at once; a caller beyond it goes on to the office's line and
     #: the voicemail as today. 0 turns the queue off.
     queue_max_length: int = setting(
-        "QUEUE_MAX_LENGTH", 20, read=read_whole_number,
+        "QUEUE_MAX_LENGTH", 20, bounds=(0, 1000),
         check=(lambda length: length >= 0, "QUEUE_MAX_LENGTH must be 0 (no queue) or more"))
     #: SURGE_AUTO_ON_WAITING: surge mode switches itself on when more than this many callers wait in the queue
     #: (0: only a lead switches it on).
     surge_auto_on_waiting: int = setting(
-        "SURGE_AUTO_ON_WAITING", 5, read=read_whole_number,
+        "SURGE_AUTO_ON_WAITING", 5, bounds=(0, 1000),
         check=(lambda count: count >= 0, "SURGE_AUTO_ON_WAITING must be 0 (never automatically) or more"))
     #: SURGE_AUTO_OFF_MINUTES: surge mode switches itself off when the queue has been empty this long.
     surge_auto_off_minutes: int = setting(
-        "SURGE_AUTO_OFF_MINUTES", 30, read=read_whole_number,
+        "SURGE_AUTO_OFF_MINUTES", 30, bounds=(1, 1440),
         check=(lambda minutes: minutes > 0, "SURGE_AUTO_OFF_MINUTES must be a positive number of minutes"))
     #: SIMULATOR_CLOCK_OFFSET (`30d`, `-2h`): the app's clock runs this far ahead; honoured only in simulator mode.
     simulator_clock_offset: timedelta | None = setting("SIMULATOR_CLOCK_OFFSET", None, read=read_offset)
@@ -264,8 +272,12 @@ def load_settings(environ: Mapping[str, str] | None = None, *, instance_path: st
             values[f.name] = variable.fallback(instance)
     settings = Settings(**values)
     for f, variable in variables():
-        if variable.check is not None and not variable.check[0](getattr(settings, f.name)):
+        value = getattr(settings, f.name)
+        if variable.check is not None and not variable.check[0](value):
             raise ValueError(variable.check[1])
+        if variable.bounds is not None and not variable.bounds[0] <= value <= variable.bounds[1]:
+            low, high = variable.bounds
+            raise ValueError(f"{variable.name} must be from {low} to {high}, not {value}")
     if settings.simulator_mode:
         settings = replace(settings, simulator_auth_token=_local_token(instance))
     return settings

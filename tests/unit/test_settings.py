@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from billing.hours import DEFAULT_UNIT_MINUTES
-from core.settings import READ_ELSEWHERE, Settings, default, load_settings, shown_default, variables
+from core.settings import (
+    READ_ELSEWHERE,
+    Settings,
+    default,
+    load_settings,
+    read_whole_number,
+    shown_default,
+    variables,
+)
 from dispatch.policy import GROWING_CAP, URGENCIES, DispatchPolicy
 from gdpr.retention import RetentionPolicy
 
@@ -116,7 +124,7 @@ def test_an_empty_environment_gives_the_defaults(tmp_path: Path) -> None:
 
 def test_each_variable_is_read_into_its_field(tmp_path: Path) -> None:
     env = {"DATABASE_URL": " sqlite:// ", "HOTLINE_NUMBER": "+4951100000001", "SERVICE_ON_HOLIDAYS": "Ja",
-           "RING_TIMEOUT_SECONDS": "25", "DISPATCH_WAIT_LATER_MINUTES": "90", "TRUSTED_PROXY_HOPS": "-1",
+           "RING_TIMEOUT_SECONDS": "25", "DISPATCH_WAIT_LATER_MINUTES": "90", "TRUSTED_PROXY_HOPS": "2",
            "SIMULATOR_CLOCK_OFFSET": "30d", "CASE_RETENTION_MONTHS": "6", "METRICS_TOKEN": "m", "VOICE_EN": ""}
     settings = load_settings(env, instance_path=tmp_path)
     assert settings.database_url == "sqlite://"
@@ -124,7 +132,7 @@ def test_each_variable_is_read_into_its_field(tmp_path: Path) -> None:
     assert settings.service_on_holidays is True
     assert settings.ring_timeout_seconds == 25
     assert settings.dispatch_wait_later_minutes == 90
-    assert settings.trusted_proxy_hops == -1
+    assert settings.trusted_proxy_hops == 2
     assert settings.simulator_clock_offset == timedelta(days=30)
     assert settings.case_retention_months == 6
     assert settings.metrics_token == "m" and "'m'" not in repr(settings)
@@ -143,10 +151,53 @@ def test_a_number_is_ascii_digits_only(tmp_path: Path, text: str) -> None:
 
 
 def test_a_number_has_at_most_nine_digits(tmp_path: Path) -> None:
-    assert load_settings({"VOICEMAIL_RETENTION_DAYS": "999999999"}, instance_path=tmp_path).voicemail_retention_days \
-        == 999_999_999
+    with pytest.raises(ValueError, match="VOICEMAIL_RETENTION_DAYS must be from 1 to 3650, not 999999999"):
+        load_settings({"VOICEMAIL_RETENTION_DAYS": "999999999"}, instance_path=tmp_path)
     with pytest.raises(ValueError, match="VOICEMAIL_RETENTION_DAYS must be a whole number of at most 9 digits"):
         load_settings({"VOICEMAIL_RETENTION_DAYS": "1" + "0" * 9}, instance_path=tmp_path)
+
+
+def _bounded() -> list[tuple[str, int, int]]:
+    return [(v.name, *v.bounds) for _, v in variables() if v.bounds is not None]
+
+
+def test_every_whole_number_setting_has_bounds_around_its_default() -> None:
+    numbers = [(f, v) for f, v in variables() if v.read is read_whole_number]
+    assert numbers and all(v.bounds is not None for _, v in numbers), [v.name for _, v in numbers if not v.bounds]
+    for f, variable in numbers:
+        low, high = variable.bounds or (0, 0)
+        assert low <= f.default <= high and low >= 0, variable.name
+
+
+def test_readme_table_shows_each_range() -> None:
+    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    rows: dict[str, str] = {}
+    for line in lines[lines.index(TABLE_HEADER) + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.update(dict.fromkeys(_names(_cells(line)[0]), _cells(line)[1]))
+    for name, low, high in _bounded():
+        assert f"({low} to {high}" in rows[name], name
+
+
+@pytest.mark.parametrize(("name", "low", "high"), _bounded())
+def test_a_number_setting_is_refused_outside_its_bounds(tmp_path: Path, name: str, low: int, high: int) -> None:
+    by_name = {v.name: f.name for f, v in variables()}
+    for value in (low, high):
+        assert getattr(load_settings({name: str(value)}, instance_path=tmp_path), by_name[name]) == value
+    for value in (low - 1, high + 1, -1, -30):
+        if low <= value <= high:
+            continue
+        with pytest.raises(ValueError, match=f"^({name} must be from {low} to {high}, not {value}|{name} must be .*)$"):
+            load_settings({name: str(value)}, instance_path=tmp_path)
+
+
+@pytest.mark.parametrize(("name", "text"), [("VOICEMAIL_RETENTION_DAYS", "-1"), ("TRUSTED_PROXY_HOPS", "-1"),
+                                            ("RING_TIMEOUT_SECONDS", "-20"), ("SMS_RETENTION_DAYS", "0")])
+def test_a_value_that_makes_no_sense_stops_the_start_with_its_range(tmp_path: Path, name: str, text: str) -> None:
+    low, high = next((low, high) for n, low, high in _bounded() if n == name)
+    with pytest.raises(ValueError, match=f"^{name} must be from {low} to {high}, not {text}$"):
+        load_settings({name: text}, instance_path=tmp_path)
 
 
 @pytest.mark.parametrize("text", ["0", "-60"])
