@@ -111,6 +111,7 @@ def _queue_left(e: EventFacts) -> str:
         "max_wait": _("Längste Wartezeit erreicht: weiter zum Büro bzw. zur Sprachnachricht"),
         "closed": _("Servicezeit zu Ende: weiter zum Büro bzw. zur Sprachnachricht"),
         "callback_failed": _("Rückruf: Familie zweimal nicht erreicht, Fall zum Rückruf markiert"),
+        "case_finished": _("Warteschlange verlassen: Fall abgeschlossen oder storniert"),
     }.get(str(e.get("why")), _("Warteschlange verlassen"))
 
 

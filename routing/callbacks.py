@@ -198,7 +198,8 @@ def finish_callback(
     if queued is not None:  # a call-back from the queue: its entry keeps the count and the timer
         retry_at = queue_callbacks.settle_family(session, entry=queued, case=case, reached=reached, now=now)
         outcome = CallbackOutcome(reached=reached, retry_at=retry_at, gave_up=not reached and retry_at is None)
-    elif reached:
+    elif reached:  # a coordinator's own call-back reached her: one waiting in the queue is done too
+        queue_callbacks.reached_otherwise(session, case=case, now=now)
         outcome = CallbackOutcome(reached=True)
     else:
         retry = _plan_retry(session, case=case, call_sid=call_sid, now=now)

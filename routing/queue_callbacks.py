@@ -21,7 +21,7 @@ from cases.events import EventKind
 from cases.service import record_event
 from core import claims
 from messaging.outbox import enqueue_call
-from models import Case, QueueEntry, QueueKind, QueueState
+from models import Case, CaseStatus, QueueEntry, QueueKind, QueueState
 from routing import waiting
 
 #: A family missed by a call-back from the queue is tried again after this long (any free coordinator).
@@ -35,6 +35,7 @@ def place_due_callbacks(
 ) -> int:
     """Place the call-backs whose turn it is (a free coordinator, her place next); return how many."""
     placed = 0
+    _drop_finished_cases(session, now=now)
     for assignment in waiting.assignments(session, now=now):
         entry = session.get(QueueEntry, assignment.entry_id)
         if entry is None or entry.kind is not QueueKind.CALLBACK:
@@ -104,3 +105,25 @@ def coordinator_missed(session: Session, *, case: Case, now: datetime) -> bool:
     return claims.claim(session, entry, QueueEntry.state == QueueState.OFFERED, state=QueueState.WAITING,
                         declined_by=QueueEntry.offered_to, declined_at=now, offered_to=None, attempts=attempts,
                         updated_at=now)
+
+
+def reached_otherwise(session: Session, *, case: Case, now: datetime) -> bool:
+    """A coordinator reached the family by her own call-back: her waiting call-back in the queue is done."""
+    entry = session.scalars(select(QueueEntry).where(
+        QueueEntry.case_id == case.id, QueueEntry.kind == QueueKind.CALLBACK,
+        QueueEntry.state == QueueState.WAITING).order_by(QueueEntry.id.desc()).limit(1)).first()
+    if entry is None or not claims.claim(session, entry, QueueEntry.state == QueueState.WAITING,
+                                         state=QueueState.CALLED_BACK, retry_at=None, updated_at=now):
+        return False
+    record_event(session, case, key=f"queue-called-back:{entry.id}", kind=EventKind.QUEUE_CALLED_BACK,
+                 now=now, detail={"by": "dashboard"})
+    return True
+
+
+def _drop_finished_cases(session: Session, *, now: datetime) -> None:
+    """A waiting call-back whose case a coordinator closed or cancelled meanwhile leaves the queue (nobody rings)."""
+    rows = session.scalars(select(QueueEntry).join(Case, Case.id == QueueEntry.case_id).where(
+        QueueEntry.kind == QueueKind.CALLBACK, QueueEntry.state == QueueState.WAITING,
+        Case.status.in_([CaseStatus.CLOSED, CaseStatus.CANCELLED]))).all()
+    for entry in rows:
+        waiting.leave(session, entry=entry, state=QueueState.LEFT, why="case_finished", now=now)

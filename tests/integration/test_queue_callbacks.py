@@ -165,3 +165,27 @@ def test_the_worker_tick_places_it_and_twilio_accepts_the_call(
     assert request.param("To") == ANNA and request.param("From") == HOTLINE
     assert request.param("Url") == f"{PUBLIC_BASE_URL}/voice/callback/{entry.case_id}"
     assert request.param("MachineDetection") == "Enable"
+
+
+def test_a_closed_case_or_a_family_reached_otherwise_is_not_called_back_from_the_queue(
+    session: Session, database: Database, clock: Any, client: Any
+) -> None:
+    from models import CaseStatus
+    from routing.callbacks import finish_callback
+
+    make_roster(session, now=clock.now())
+    closed = _enter(session, clock.now(), "CAcbq6", callback=True)
+    reached = _enter(session, clock.now(), "CAcbq7", callback=True)
+    case = session.get(Case, closed.case_id)
+    assert case is not None
+    case.status = CaseStatus.CLOSED
+    other = session.get(Case, reached.case_id)
+    assert other is not None
+    # A coordinator called that family from the dashboard ("Zurückrufen") and reached her.
+    finish_callback(session, case=other, call_sid="CAdash", dial_status="completed", dial_bridged="true",
+                    now=clock.now())
+    session.commit()
+    assert _worker_tick(database, clock) == 0
+    assert _calls(session) == []
+    assert _entry(session, closed.id).state is QueueState.LEFT
+    assert _entry(session, reached.id).state is QueueState.CALLED_BACK
