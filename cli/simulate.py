@@ -10,7 +10,7 @@ import contextlib
 import logging
 import secrets
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -59,11 +59,53 @@ class CallDriver:
         return ET.fromstring(response.get_data())
 
 
+#: One simulated call, step by step: it yields what it asks the person at the keyboard, and is sent the answer.
+Steps = Generator[str, str, None]
+
+#: What a call asks while the caller talks to a coordinator; "w" keeps talking (another caller's turn).
+TALKING = "Gespräch läuft … Enter = auflegen, w = weiter sprechen / talking … Enter = hang up, w = keep talking"
+KEEP_TALKING = "w"
+
+
 def run_call(driver: CallDriver, ask: Ask, say: Callable[[str], None]) -> None:
     """Follow the call's TwiML until it hangs up, asking the person at the keyboard what to press."""
+    steps = call_steps(driver, say)
+    with contextlib.suppress(StopIteration):
+        prompt = next(steps)
+        while True:
+            prompt = steps.send(ask(prompt))
+
+
+def run_calls(drivers: Sequence[CallDriver], ask: Callable[[int, str], str], say: Callable[[str], None]) -> None:
+    """Play several callers at once, in turns: each turn, one caller's question is answered.
+
+    A caller talking to a coordinator stays on the line while she answers "w", so the next callers
+    find everybody talking and wait in the queue; Enter hangs up, and the next waiting caller's
+    turn rings that coordinator.
+    """
+    calls: dict[int, tuple[Steps, str]] = {}
+    for number, driver in enumerate(drivers, 1):
+        steps = call_steps(driver, _prefixed(number, say))
+        with contextlib.suppress(StopIteration):
+            calls[number] = (steps, next(steps))
+    while calls:
+        for number in list(calls):
+            steps, prompt = calls[number]
+            try:
+                calls[number] = (steps, steps.send(ask(number, prompt)))
+            except StopIteration:
+                del calls[number]
+
+
+def _prefixed(number: int, say: Callable[[str], None]) -> Callable[[str], None]:
+    return lambda text: say(f"[Anrufer {number} / caller {number}] {text}")
+
+
+def call_steps(driver: CallDriver, say: Callable[[str], None]) -> Steps:
+    """Follow one call's TwiML until it hangs up; yield each question, receive the answer."""
     doc: ET.Element | None = driver.post("/voice/incoming")
     while doc is not None:
-        doc = _follow(driver, doc, ask, say)
+        doc = yield from _follow(driver, doc, say)
     driver.post("/voice/status", {"CallStatus": "completed"})
     say("— Anruf beendet. (Call ended.) —")
 
@@ -75,21 +117,21 @@ def _speak(node: ET.Element, say: Callable[[str], None]) -> None:
         say(f"🔊 [Aufnahme / recording: {node.text}]")
 
 
-def _follow(driver: CallDriver, doc: ET.Element, ask: Ask, say: Callable[[str], None]) -> ET.Element | None:
+def _follow(driver: CallDriver, doc: ET.Element, say: Callable[[str], None]) -> Generator[str, str, ET.Element | None]:
     for verb in doc:
         if verb.tag in ("Say", "Play"):
             _speak(verb, say)
         elif verb.tag == "Gather":
             for child in verb:
                 _speak(child, say)
-            keys = ask("Tasten (Enter = Stille) / keys (Enter = silence)").strip()
+            keys = (yield "Tasten (Enter = Stille) / keys (Enter = silence)").strip()
             return driver.post(verb.get("action", ""), {"Digits": keys} if keys else {})
         elif verb.tag == "Redirect":
             return driver.post(verb.text or "")
         elif verb.tag == "Dial":
-            return _dial(driver, verb, ask, say)
+            return (yield from _dial(driver, verb, say))
         elif verb.tag == "Record":
-            text = ask("Nachricht nach dem Ton (Enter = auflegen) / message (Enter = hang up)").strip()
+            text = (yield "Nachricht nach dem Ton (Enter = auflegen) / message (Enter = hang up)").strip()
             if not text:
                 return None
             recording = {"RecordingSid": "RE" + secrets.token_hex(16), "RecordingDuration": str(len(text) // 5 + 1),
@@ -107,12 +149,12 @@ def who(driver: CallDriver, number: str) -> str:
     return f"{name} ({number})" if name else number
 
 
-def _dial(driver: CallDriver, dial: ET.Element, ask: Ask, say: Callable[[str], None]) -> ET.Element:
+def _dial(driver: CallDriver, dial: ET.Element, say: Callable[[str], None]) -> Generator[str, str, ET.Element]:
     numbers = [n for n in dial if n.tag == "Number"]
     say("📞 Es klingelt bei / ringing: " + ", ".join(who(driver, (n.text or "").strip()) for n in numbers))
     for index, number in enumerate(numbers, 1):
         say(f"   [{index}] {who(driver, (number.text or '').strip())}")
-    choice = ask("Wer nimmt ab? Nummer, m = Mailbox, Enter = niemand / who answers? index, m = mailbox").strip()
+    choice = (yield "Wer nimmt ab? Nummer, m = Mailbox, Enter = niemand / who answers? index, m = mailbox").strip()
     action = dial.get("action", "")
     if not choice:
         return driver.post(action, {"DialCallStatus": "no-answer", "DialBridged": "false"})
@@ -126,13 +168,14 @@ def _dial(driver: CallDriver, dial: ET.Element, ask: Ask, say: Callable[[str], N
     gather = screening.find("Gather")
     for child in gather if gather is not None else []:
         say("   (Koordinatorin hört / coordinator hears) " + (child.text or ""))
-    keys = "" if choice.lower() == "m" else ask("Koordinatorin: Taste (1 = annehmen) / coordinator: key").strip()
+    keys = "" if choice.lower() == "m" else (yield "Koordinatorin: Taste (1 = annehmen) / coordinator: key").strip()
     answer = driver.post(gather.get("action", "") if gather is not None else "", {"Digits": keys} if keys else {},
                          leg=leg)
     bridged = len(answer) == 0
     if bridged:
         say("✅ Verbunden mit der Koordinatorin. (Connected to the coordinator.)")
-        ask("Gespräch läuft … Enter zum Auflegen / talking … Enter to hang up")
+        while (yield TALKING).strip().lower() == KEEP_TALKING:
+            pass
     else:
         say("❌ Nicht angenommen. (Not taken.)")
     driver.post(number.get("statusCallback", "/voice/leg-status"), {"CallStatus": "completed"}, leg=leg)
@@ -148,7 +191,9 @@ def group() -> None:
 @group.command("call")
 @click.option("--from", "caller", default="+4915112345678", show_default=True,
               help="The caller's number (German or international), or 'anonymous' for a withheld number.")
-def call_command(caller: str) -> None:
+@click.option("--callers", default=1, show_default=True, type=click.IntRange(1, 20),
+              help="Play this many callers at once, in turns (the next ones from the numbers after --from).")
+def call_command(caller: str, callers: int) -> None:
     """Walk through the voice menu, press keys, play the coordinators — through the real webhooks."""
     services = current_services()
     settings = services.settings
@@ -164,11 +209,25 @@ def call_command(caller: str) -> None:
         names = find_coordinator_names(session, start=now - timedelta(days=1), end=now + timedelta(days=1))
     log_file = Path(current_app.instance_path) / "simulate-call.log"
     with current_app.test_client() as client, _log_to(log_file):
-        driver = CallDriver(client, base_url=settings.public_base_url or "http://localhost",
-                            token=settings.signing_tokens[0], caller=caller,
-                            hotline=settings.callable_hotline or "+4951100000000", names=names)
-        click.echo(f"Anruf von {caller} (CallSid {driver.call_sid}) · Protokoll / log: {log_file}")
-        run_call(driver, ask=lambda text: click.prompt(text, default="", show_default=False), say=click.echo)
+        drivers = [CallDriver(client, base_url=settings.public_base_url or "http://localhost",
+                              token=settings.signing_tokens[0], caller=number,
+                              hotline=settings.callable_hotline or "+4951100000000", names=names)
+                   for number in _numbers(caller, callers)]
+        for driver in drivers:
+            click.echo(f"Anruf von {driver.caller} (CallSid {driver.call_sid}) · Protokoll / log: {log_file}")
+        if len(drivers) == 1:
+            run_call(drivers[0], ask=lambda text: click.prompt(text, default="", show_default=False), say=click.echo)
+        else:
+            run_calls(drivers, ask=lambda n, text: click.prompt(f"[Anrufer {n}] {text}", default="",
+                                                              show_default=False), say=click.echo)
+
+
+def _numbers(caller: str, count: int) -> list[str]:
+    """Return `count` callers' numbers: the given one, then the numbers after it (withheld stays withheld)."""
+    if count == 1 or caller == "anonymous":
+        return [caller] * count
+    first = normalize_phone(caller) or caller
+    return [first[:-4] + f"{(int(first[-4:]) + i) % 10000:04d}" for i in range(count)]
 
 
 @contextlib.contextmanager
