@@ -97,6 +97,9 @@ def register_dashboard(app: Flask) -> None:
 
     register_error_pages(app)
     app.after_request(_security_headers)
+    from dashboard.filters import register_filters
+
+    register_filters(app)
     app.jinja_env.globals.update(
         simulator_mode=lambda: current_services().settings.simulator_mode,
         blueprints=app.blueprints,
