@@ -176,7 +176,10 @@ def goal_lines(phone: PhoneFigures, now_cases: CaseFigures | None, all_at_once: 
         median_ok = bool(c) and statistics.median(c) <= 30
         lines.append(f"'now' cases: caregiver median <= 30 min: {mark(median_ok)}; >= 90 % within 90 min: "
                      f"{mark(now_cases.within_90 >= 0.9)} ({spread(c)}, {now_cases.within_90:.0%})")
-        if all_at_once is not None:
+        if all_at_once is not None and not all_at_once.to_caregiver_minutes:
+            lines.append("'now' cases: fewer offers per filled case than everyone at once: n/a "
+                         "(everyone at once filled none)")
+        elif all_at_once is not None:
             lines.append(f"'now' cases: fewer offers per filled case than everyone at once: "
                          f"{mark(now_cases.offers_per_filled < all_at_once.offers_per_filled)} "
                          f"({now_cases.offers_per_filled:.1f} vs {all_at_once.offers_per_filled:.1f})")
