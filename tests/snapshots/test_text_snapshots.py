@@ -26,7 +26,7 @@ SAMPLES = {
     "examples": "JA 12 oder JA 34", "time": "14:30", "count": "3", "n": "2", "age": "3 J.", "level": "2",
     "hours": "4,5", "weekday": "Fr", "date": "27.11.", "digits": "3 0 1 5 9", "municipality": "Hannover",
     "other_municipality": "Langenhagen", "number": "1 1 2", "hours_text": "Montag bis Samstag", "minutes": "15",
-    "position": "3",
+    "position": "3", "waiting": "7",
 }
 
 
