@@ -267,6 +267,8 @@ def _js_texts() -> dict[str, str]:
         "ended": _("Anruf beendet."),
         "error": _("Fehler: %(e)s"),
         "no_coordinator": _("Kein Anruf bei der Koordination."),
+        "extra_caller": _("Anruferin %(n)s"),
+        "hang_up": _("Auflegen"),
         "pending_hint": _("noch nicht versandt"),
         "reply": _("Antwort als diese Nummer"),
         "messages_of": _("SMS von und an"),

@@ -592,6 +592,113 @@
       })
       .catch(function () { /* offline for a moment: the next poll tries again */ });
   }
+
+  // --- Several callers at once (a strike morning) ---------------------------------------------
+  // Each further caller walks the menu by herself (EXTRA_KEYS), then stays on the line: in the
+  // queue she hears her place on every turn; a ringing coordinator is played with her row's buttons.
+  var EXTRA_KEYS = ["1", "1", "1", "3#", "30159", "2", "1"];
+  var extras = 0;
+
+  function addExtra() {
+    extras += 1;
+    var from = "+49151" + String(20000000 + extras * 1111 + Math.floor(Math.random() * 1000));
+    var c = new Call(from);
+    var row = document.createElement("li");
+    row.setAttribute("data-extra", String(extras));
+    var name = document.createElement("strong");
+    name.textContent = fmt(T.extra_caller, { n: extras }) + " (" + from + "): ";
+    var state = document.createElement("span");
+    state.className = "sim-extra-state";
+    var buttons = document.createElement("span");
+    buttons.className = "sim-buttons";
+    var hang = document.createElement("button");
+    hang.type = "button";
+    hang.className = "danger";
+    hang.textContent = T.hang_up;
+    row.appendChild(name);
+    row.appendChild(state);
+    row.appendChild(buttons);
+    row.appendChild(hang);
+    $("sim-extras").appendChild(row);
+    var show = function (text) { state.textContent = text; };
+    var keys = EXTRA_KEYS.slice();
+    var choose = function (labels) {  // offer buttons; resolves with the index chosen (-1: nobody)
+      buttons.textContent = "";
+      return new Promise(function (resolve) {
+        var unregister = c.onCancel(function () { buttons.textContent = ""; resolve(-1); });
+        labels.forEach(function (label, i) {
+          var b = document.createElement("button");
+          b.type = "button";
+          if (i === labels.length - 1 && labels.length > 1) { b.className = "secondary"; }
+          b.textContent = label;
+          b.addEventListener("click", function () { buttons.textContent = ""; unregister(); resolve(i); });
+          buttons.appendChild(b);
+        });
+      });
+    };
+    var ringExtra = function (dialNode) {
+      var numbers = children(dialNode, "Number");
+      var action = dialNode.getAttribute("action");
+      show(T.ringing + " " + numbers.map(function (n) { return who(n.textContent.trim()); }).join(", "));
+      var labels = numbers.map(function (n) { return T.answer + ": " + who(n.textContent.trim()); }).concat([T.nobody]);
+      return choose(labels).then(function (i) {
+        if (c.ended) { return null; }
+        if (i < 0 || i >= numbers.length) { return c.post(action, { DialCallStatus: "no-answer", DialBridged: "false" }); }
+        var number = numbers[i];
+        var legSid = "CA" + hex(32);
+        var leg = { CallSid: legSid, ParentCallSid: c.sid, From: c.from, To: number.textContent.trim(),
+                    Direction: "outbound-api", CallStatus: "in-progress", AccountSid: ACCOUNT };
+        return c.post(number.getAttribute("url"), {}, leg).then(function (screening) {
+          var g = children(screening, "Gather")[0];
+          return c.post(g ? g.getAttribute("action") : number.getAttribute("url"), { Digits: "1" }, leg);
+        }).then(function () {
+          show(T.connected);
+          return choose([T.end_talk]);
+        }).then(function () {
+          return c.post(number.getAttribute("statusCallback") || "/voice/leg-status", { CallStatus: "completed" }, leg);
+        }).then(function () {
+          return c.post(action, { DialCallStatus: "completed", DialBridged: "true", DialCallSid: legSid });
+        });
+      });
+    };
+    var step = function (doc) {
+      if (!doc || c.ended) { return null; }
+      var verbs = children(doc);
+      for (var i = 0; i < verbs.length; i++) {
+        var v = verbs[i];
+        if (v.tagName === "Say") { show(v.textContent.trim()); }
+        if (v.tagName === "Gather") {
+          var says = children(v, "Say").map(function (said) { return said.textContent.trim(); });
+          if (says.length) { show(says.join(" ")); }
+          var k = keys.length ? keys.shift() : "";
+          var action = v.getAttribute("action");
+          return sleep(k ? 200 : 1500).then(function () { return c.ended ? null : c.post(action, k ? { Digits: k.replace("#", "") } : {}); }).then(step);
+        }
+        if (v.tagName === "Redirect") {
+          var url = v.textContent.trim();
+          return sleep(1000).then(function () { return c.ended ? null : c.post(url); }).then(step);
+        }
+        if (v.tagName === "Dial") { return ringExtra(v).then(step); }
+        if (v.tagName === "Record" || v.tagName === "Hangup" || v.tagName === "Reject") { return null; }
+      }
+      return null;
+    };
+    var end = function () {
+      if (row.getAttribute("data-state") === "ended") { return; }
+      var was = c.ended;
+      c.hangup();
+      row.setAttribute("data-state", "ended");
+      buttons.textContent = "";
+      hang.disabled = true;
+      show(T.ended);
+      return was ? null : c.post("/voice/status", { CallStatus: "completed" }).catch(function () {});
+    };
+    hang.addEventListener("click", function () { c.post("/voice/status", { CallStatus: "completed" }).catch(function () {}); c.hangup(); end(); });
+    row.setAttribute("data-state", "calling");
+    c.post("/voice/incoming").then(step).then(end, function (e) { show(fmt(T.error, { e: e.message })); end(); });
+  }
+  $("sim-extra-add").addEventListener("click", addExtra);
+
   (function poll() { refreshMessages().finally(function () { setTimeout(poll, 2000); }); })();
   if (window.speechSynthesis) { window.speechSynthesis.getVoices(); }  // starts loading the voice list
 })();

@@ -161,3 +161,46 @@ def test_mailboxes_and_nobody_answering_end_in_the_voicemail(page: Any, live_sql
     expect(page.locator("#sim-log")).to_contain_text("Nicht angenommen")
     case = case_of(live_sqlite, caller)
     assert case.needs_callback and case.voicemail_sid
+
+
+def test_several_callers_at_once_wait_in_the_queue_while_the_coordinator_talks(page: Any, live_app: LiveApp) -> None:
+    sign_in(page, live_app)
+    open_simulator(page, live_app)
+    page.get_by_label("Ihre Nummer (Anrufer/in)").fill("0151 44556677")
+    page.get_by_role("button", name="Hotline anrufen").click()
+    for keys in MENU:
+        answer(page, keys)
+    page.locator("#sim-ring button[data-answer]").first.click()
+    page.get_by_role("button", name="1 drücken (annehmen)").click()
+    expect(page.locator("#sim-coord-status")).to_contain_text("Verbunden")  # she talks, and keeps talking
+
+    def wait_in_queue(row: Any) -> None:
+        """Let every coordinator rung for her not answer, until she waits in the queue."""
+        deadline = time.monotonic() + 60
+        while "Platz" not in (row.locator(".sim-extra-state").text_content() or ""):
+            assert time.monotonic() < deadline, row.text_content()
+            nobody = row.get_by_role("button", name="Niemand nimmt ab")
+            if nobody.count():
+                nobody.click()
+            page.wait_for_timeout(200)
+
+    add = page.get_by_role("button", name="Weitere Anruferin dazu")
+    add.click()
+    first = page.locator("#sim-extras li[data-extra='1']")
+    wait_in_queue(first)
+    expect(first.locator(".sim-extra-state")).to_contain_text("Platz 1")
+    add.click()
+    second = page.locator("#sim-extras li[data-extra='2']")
+    wait_in_queue(second)
+    expect(second.locator(".sim-extra-state")).to_contain_text("Platz")
+
+    page.get_by_role("button", name="Gespräch beenden").click()  # the coordinator is free again
+    take = first.locator("button", has_text="Abnehmen").first
+    take.wait_for(timeout=30_000)  # the first waiting caller's next turn rings her
+    take.click()
+    expect(first.locator(".sim-extra-state")).to_contain_text("Verbunden")
+    for row in (first, second):
+        row.get_by_role("button", name="Auflegen").click()
+        expect(row).to_have_attribute("data-state", "ended")
+    with live_app.services.database.unit_of_work() as s:
+        assert len(s.scalars(select(Case).where(Case.caller.like("+4915120%"))).all()) == 2
