@@ -111,3 +111,20 @@ def test_surge_switches_itself_on_when_callers_wait_and_off_when_the_queue_staye
     assert surge.evaluate(session, now=clock.now() + timedelta(minutes=30), rules=rules) is False
     assert not surge.is_on(session)
     assert audits(session)[-1].detail["why"] == "queue empty for 30 minutes"
+
+
+def test_the_worker_tick_switches_surge_off_after_the_queue_stayed_empty(
+        app: Any, session: Any, clock: Any) -> None:
+    from worker.jobs import TICK_JOBS, surge_job, tick_job
+
+    assert surge_job in TICK_JOBS
+    make_roster(session, now=clock.now())
+    surge.switch(session, on=True, now=clock.now(), user_id=None, why="strike")
+    services = app.extensions["fluxx"]
+    report = tick_job(services, jobs=[surge_job], name="test")  # empty from now on
+    assert report.results["surge"] == "switched=0" and not report.errors and surge.is_on(session)
+    clock.advance(minutes=30)
+    assert tick_job(services, jobs=[surge_job], name="test").results["surge"] == "switched=1"
+    session.expire_all()
+    assert not surge.is_on(session)
+    assert audits(session)[-1].detail == {"why": "queue empty for 30 minutes", "by": surge.AUTO, "waiting": 0}
