@@ -166,6 +166,7 @@ def test_every_whole_number_setting_has_bounds_around_its_default() -> None:
     assert numbers and all(v.bounds is not None for _, v in numbers), [v.name for _, v in numbers if not v.bounds]
     for f, variable in numbers:
         low, high = variable.bounds or (0, 0)
+        assert isinstance(f.default, int), variable.name
         assert low <= f.default <= high and low >= 0, variable.name
 
 
