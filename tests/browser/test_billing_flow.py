@@ -127,6 +127,7 @@ def test_a_partner_employees_call_is_dispatched_timed_by_sms_billed_and_invoiced
     try:
         lead = office.new_page()
         sign_in(lead, live_app)
+        lead.get_by_role("button", name="Menü").click()  # on a phone the menu folds behind its button
         lead.get_by_role("link", name="Abrechnung", exact=True).click()
         lead.wait_for_url("**/billing")
         expect(lead.locator("#month-heading")).to_contain_text(month[:4])

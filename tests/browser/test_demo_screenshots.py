@@ -52,6 +52,9 @@ def call(live: LiveApp, call_sid: str, caller: str, keys: list[tuple[str, str]],
         leg = {**base, "CallSid": call_sid[:-4] + "beef", "ParentCallSid": call_sid, "To": coordinator}
         twiml(twilio_post(client, f"/voice/screen/{case_id}/answer", {**leg, "Digits": "1"}, token=token,
                           base="http://localhost"))
+        # The conversation ends: the coordinator is free for the next caller (else the next one would queue).
+        twilio_post(client, "/voice/leg-status", {**leg, "CallStatus": "completed"}, token=token, base="http://localhost")
+        post("/voice/status", CallStatus="completed")
     else:
         for stage in ("primary", "backup", "fallback"):
             post(f"/voice/dial/{stage}", DialCallStatus="no-answer", DialBridged="false")

@@ -123,8 +123,10 @@ def test_on_a_phone_the_menu_folds_behind_a_button_and_the_first_screen_shows_ca
     assert cards.nth(0).bounding_box()["y"] < PHONE["height"] / 3, "the first case starts on the first screen"
     typical = page.locator(".board-table tbody tr", has_not_text="bekannte Familie")  # all but the three crowded
     assert typical.count() == 17
-    heights = [typical.nth(i).bounding_box()["height"] for i in range(typical.count())]
-    tallest = typical.nth(heights.index(max(heights))).inner_text()
+    # One snapshot of the rows (the live board may replace them between two separate look-ups).
+    measured = typical.evaluate_all("rows => rows.map(r => [r.getBoundingClientRect().height, r.innerText])")
+    heights = [height for height, _ in measured]
+    tallest = measured[heights.index(max(heights))][1]
     assert max(heights) <= PHONE["height"] / 3, f"a card is too tall for several per screen: {max(heights)} px: {tallest}"
     assigned = page.locator(".board-table tbody tr", has=page.locator(".b-caregiver"))
     expect(assigned).to_have_count(6)
