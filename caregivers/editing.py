@@ -32,7 +32,7 @@ from caregivers.importer import (
 from caregivers.queries import CaregiverNotFound, add_unavailability, require_caregiver
 from core.clock import BERLIN
 from core.errors import HotlineError
-from core.inputs import InputError, parse_int
+from core.inputs import InputError, optional_date, parse_int
 from core.phones import format_national, is_mobile, normalize_phone
 from geo.postcodes import PostcodeKind, lookup_postcode
 from models.caregiver import Caregiver, Unavailability
@@ -45,9 +45,7 @@ EXPIRY_WARNING = timedelta(days=60)
 RECENT_OFFER_DAYS = 30
 UNAVAILABILITY_REASONS = ("holiday", "sick", "other")
 
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _DISTANCE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,3})?", re.ASCII)
-_GERMAN_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 
 
 class CheckState(enum.StrEnum):
@@ -428,17 +426,10 @@ def _age(raw: str) -> int | None:
 
 
 def _parse_date(raw: str) -> date | None:
-    value = raw.strip()
     try:
-        if match := _ISO_DATE.fullmatch(value):
-            year, month, day = (int(g) for g in match.groups())
-            return date(year, month, day)
-        if match := _GERMAN_DATE.fullmatch(value):
-            day, month, year = (int(g) for g in match.groups())
-            return date(year, month, day)
-    except ValueError:
+        return optional_date(raw)
+    except InputError:
         return None
-    return None
 
 
 def _date_field(values: Mapping[str, str], field: str, today: date, english: str, german: str,

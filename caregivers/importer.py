@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from caregivers.certificates import police_certificate_valid
 from core.clock import BERLIN
 from core.csvfile import CsvImportError, CsvRecord, RowError, read_csv_table
+from core.inputs import InputError, parse_date, parse_int
 from core.phones import format_national, is_mobile, normalize_phone
 from geo.postcodes import PostcodeKind, lookup_postcode
 from models.caregiver import Caregiver
@@ -53,10 +54,7 @@ _YES = {"yes", "ja", "j", "y", "1", "true", "wahr", "x"}
 _NO = {"no", "nein", "n", "0", "false", "falsch"}
 _LANGUAGE = re.compile(r"[a-z]{2}")
 _LANGUAGE_SEPARATORS = re.compile(r"[;,/|\s]+")
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
-_GERMAN_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 _DISTANCE = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
-_AGE = re.compile(r"[0-9]{1,3}")
 #: Records one refusal reason, in English and German.
 _ErrorSink = Callable[[str, str], None]
 
@@ -330,8 +328,10 @@ def _parse_postcode(raw: str, error: _ErrorSink) -> str | None:
 
 def _parse_age(raw: str, column: str, error: _ErrorSink) -> int | None:
     """Return an age in whole years (0 = under one), or report why the value is refused."""
-    if _AGE.fullmatch(raw) and int(raw) <= MAX_CHILD_AGE:
-        return int(raw)
+    try:
+        return parse_int(raw, maximum=MAX_CHILD_AGE)
+    except InputError:
+        pass
     error(
         f"{column} '{raw}' must be whole years from 0 (under one) to {MAX_CHILD_AGE}",
         f"{column} '{raw}' muss eine ganze Zahl von Jahren sein, 0 (unter einem Jahr) bis {MAX_CHILD_AGE}",
@@ -386,13 +386,10 @@ def _parse_date(raw: str, column: str, today: date | None, error: _ErrorSink) ->
     value = raw.strip()
     if not value:
         return None
-    parsed: date | None = None
-    if match := _ISO_DATE.fullmatch(value):
-        year, month, day = (int(g) for g in match.groups())
-        parsed = _date_or_none(year, month, day)
-    elif match := _GERMAN_DATE.fullmatch(value):
-        day, month, year = (int(g) for g in match.groups())
-        parsed = _date_or_none(year, month, day)
+    try:
+        parsed: date | None = parse_date(value)
+    except InputError:
+        parsed = None
     if parsed is None:
         error(
             f"{column} '{raw}' is not a date like 2024-03-15 or 15.03.2024",
@@ -405,10 +402,3 @@ def _parse_date(raw: str, column: str, today: date | None, error: _ErrorSink) ->
         return None
     return parsed
 
-
-def _date_or_none(year: int, month: int, day: int) -> date | None:
-    """Return the date, or None when there is no such day."""
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None

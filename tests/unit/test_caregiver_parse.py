@@ -176,3 +176,16 @@ def test_a_missing_column_is_named() -> None:
 
 def test_an_empty_file_is_refused() -> None:
     assert parse_errors(b"\xef\xbb\xbf\r\n") == ["Zeile 1: die Datei ist leer / line 1: the file is empty"]
+
+
+@pytest.mark.parametrize("age", ["２", "٢", "²", "-1", "+2", "18", "1" * 20])
+def test_an_age_is_read_by_the_shared_input_rules(age: str) -> None:
+    [error] = parse_errors(HEADER + f"A,0171 39200101,30159,10,{age},6,de,no\n")
+    assert error.startswith("Zeile 2:") and f"min_age '{age}' muss eine ganze Zahl von Jahren sein" in error
+
+
+@pytest.mark.parametrize("day", ["２０２４-０１-０１", "٠١.٠١.٢٠٢٤", "0001-01-01", "01.01.1899", "2024-1-1x"])
+def test_a_date_is_read_by_the_shared_input_rules(day: str) -> None:
+    text = HEADER.rstrip("\n") + ",police_certificate_date\n" + f"A,0171 39200101,30159,10,0,6,de,no,{day}\n"
+    [error] = parse_errors(text, today=date(2026, 11, 23))
+    assert error.startswith("Zeile 2:") and f"police_certificate_date '{day}' ist kein Datum" in error
