@@ -112,7 +112,9 @@ def answer_step(
     `short`: the caller hears surge mode's short menu (decided when her call began).
     """
     result = advance(step, attempt, digits, short=short)
-    key = f"gather:{step.value}:{attempt}"
+    # The language switch (9) re-asks the same question at the same attempt: its answer gets a key of its
+    # own, or the caller's real answer that follows would be taken for a repeated delivery and dropped.
+    key = f"gather:{step.value}:{attempt}" + (":language" if result.language else "")
     detail = {"step": step.value, "attempt": attempt, "answers": dict(result.answers), "flags": list(result.flags)}
     if isinstance(result.next, Connect):  # why the menu ends here: "0 for a person" is a wish, not a wrong key
         detail["why"] = result.next.why.value

@@ -137,13 +137,24 @@ def test_garbage_keys_are_asked_again_then_put_through(client: Any, roster: None
     assert press(client, "caller_type", "5" * 5000, attempt=2).find("Dial") is not None
 
 
-def test_english_after_nine(client: Any, roster: None) -> None:
+def test_english_after_nine(client: Any, roster: None, session: Any) -> None:
     twiml(call(client, "/voice/incoming"))
     root = press(client, "caller_type", "9")
     says = list(root.iter("Say"))
     assert says and all(s.get("language").startswith("en-") for s in says)
+    press(client, "caller_type", "9")  # Twilio delivers the switch twice: still one switch
     root = press(client, "caller_type", "1")
     assert all(s.get("language").startswith("en-") for s in root.iter("Say"))
+    case = session.scalars(select(Case)).one()
+    assert (case.language, case.caller_type.value) == ("en", "parent")  # her answer after the switch is kept
+    keys = session.scalars(select(CaseEvent.key).where(CaseEvent.key.like("gather:caller_type:%"))).all()
+    assert sorted(keys) == ["gather:caller_type:1", "gather:caller_type:1:language"]
+
+
+def test_an_english_employer_is_tagged_too(client: Any, roster: None, session: Any) -> None:
+    root = walk(client, [("caller_type", "9"), ("caller_type", "2")])
+    assert root.find("Dial") is not None
+    assert session.scalars(select(Case)).one().caller_type.value == "employer"
 
 
 def test_employer_goes_straight_to_a_coordinator_tagged(client: Any, roster: None, session: Any) -> None:
