@@ -1,7 +1,7 @@
 """Editing what a coordinator adds to a case after the call: validation, the change, its timeline event.
 
-Validation is a pure function over the submitted text and an explicit `now`; it returns error
-codes (the dashboard words them in the reader's language), never messages.
+Validation is a set of pure functions, one per field, over the submitted text (and an explicit `now`);
+each returns a clean value or an error code (the dashboard's form words it in the reader's language).
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import enum
 import re
 import secrets
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from cases.events import EventKind
 from cases.service import record_event
-from core.inputs import InputError, local_to_utc, parse_date, parse_time, split_offset, with_reading
+from core.inputs import InputError, local_to_utc, parse_date, parse_time, split_offset
 from models import Case
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -70,19 +69,6 @@ class CaseDetails:
     notes: str | None = None
 
 
-@dataclass
-class EditCheck:
-    """The result of checking a form: clean values, or errors by field."""
-
-    details: CaseDetails
-    errors: dict[str, EditError] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """Return True when every field is valid."""
-        return not self.errors
-
-
 def details_of(case: Case) -> CaseDetails:
     """Return the case's current editable details."""
     return CaseDetails(
@@ -94,46 +80,34 @@ def details_of(case: Case) -> CaseDetails:
     )
 
 
-def check_case_form(form: Mapping[str, str], *, now: datetime) -> EditCheck:
-    """Check the submitted text of the edit form; return clean values or an error per field.
-
-    Fields: parent_name, address, care_date (YYYY-MM-DD), care_time (HH:MM, Europe/Berlin),
-    expected_hours ("3", "2,5" or "2.5"), notes. Empty means "not known".
-    """
-    errors: dict[str, EditError] = {}
-
-    name = _clean_line(form.get("parent_name"))
+def check_parent_name(raw: str | None) -> tuple[str | None, EditError | None]:
+    """Return the parent's first name as one clean line, or why it is refused; empty means not known."""
+    name = _clean_line(raw)
     if name and len(name) > MAX_NAME:
-        errors["parent_name"] = EditError.NAME_TOO_LONG
-    elif name and (any(ch.isdigit() for ch in name) or _has_control(name)):
-        errors["parent_name"] = EditError.NAME_INVALID
+        return None, EditError.NAME_TOO_LONG
+    if name and (any(ch.isdigit() for ch in name) or _has_control(name)):
+        return None, EditError.NAME_INVALID
+    return name, None
 
-    address = _clean_line(form.get("address"))
+
+def check_address(raw: str | None) -> tuple[str | None, EditError | None]:
+    """Return the address as one clean line, or why it is refused; empty means not known."""
+    address = _clean_line(raw)
     if address and len(address) > MAX_ADDRESS:
-        errors["address"] = EditError.ADDRESS_TOO_LONG
-    elif address and _has_control(address):
-        errors["address"] = EditError.TEXT_INVALID
+        return None, EditError.ADDRESS_TOO_LONG
+    if address and _has_control(address):
+        return None, EditError.TEXT_INVALID
+    return address, None
 
-    starts_at, start_error = _parse_start(
-        form.get("care_date"), with_reading(form.get("care_time"), form.get("care_time_reading")), now=now
-    )
-    if start_error is not None:
-        errors["care_starts_at"] = start_error
 
-    hours, hours_error = _parse_hours(form.get("expected_hours"))
-    if hours_error is not None:
-        errors["expected_hours"] = hours_error
-
-    notes = (form.get("notes") or "").replace("\r\n", "\n").strip() or None
+def check_notes(raw: str | None) -> tuple[str | None, EditError | None]:
+    """Return the notes (line breaks kept), or why they are refused; empty means none."""
+    notes = (raw or "").replace("\r\n", "\n").strip() or None
     if notes and len(notes) > MAX_NOTES:
-        errors["notes"] = EditError.NOTES_TOO_LONG
-    elif notes and _has_control(notes.replace("\n", "").replace("\t", "")):
-        errors["notes"] = EditError.TEXT_INVALID
-
-    details = CaseDetails(
-        parent_name=name, address=address, care_starts_at=starts_at, expected_hours=hours, notes=notes
-    )
-    return EditCheck(details=details, errors=errors)
+        return None, EditError.NOTES_TOO_LONG
+    if notes and _has_control(notes.replace("\n", "").replace("\t", "")):
+        return None, EditError.TEXT_INVALID
+    return notes, None
 
 
 def changed_fields(before: CaseDetails, after: CaseDetails) -> list[str]:
@@ -177,10 +151,10 @@ def format_hours(hours: float | None) -> str:
     return text.replace(".", ",")
 
 
-def _parse_start(
+def parse_start(
     raw_date: str | None, raw_time: str | None, *, now: datetime
 ) -> tuple[datetime | None, EditError | None]:
-    """Parse a local date and time into an aware UTC time."""
+    """Parse a local date (YYYY-MM-DD) and time (HH:MM, Europe/Berlin) into an aware UTC time; both or neither."""
     text_date = (raw_date or "").strip()
     text_time = (raw_time or "").strip()
     if not text_date and not text_time:
@@ -210,8 +184,8 @@ def _parse_start(
     return at, None
 
 
-def _parse_hours(raw: str | None) -> tuple[float | None, EditError | None]:
-    """Parse a duration in hours, with a decimal comma or point."""
+def parse_hours(raw: str | None) -> tuple[float | None, EditError | None]:
+    """Parse a duration in hours ("3", "2,5" or "2.5"); empty means not known."""
     text = (raw or "").strip().replace(",", ".").removesuffix("h").strip()
     if not text:
         return None, None

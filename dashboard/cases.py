@@ -28,19 +28,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts import record_audit
-from cases.editing import (
-    EditError,
-    check_case_form,
-    edit_case,
-    format_hours,
-    local_date_and_time,
-)
+from cases.editing import edit_case, format_hours, local_date_and_time
 from cases.service import CaseNotFound, require_case
 from core.container import current_services
 from core.inputs import get_id
 from core.phones import format_national
 from dashboard import error_text
 from dashboard.billing import case_billing_panel
+from dashboard.case_form import CaseForm
 from dashboard.timeline import describe_event
 from dashboard.words import (
     age_label,
@@ -75,7 +70,7 @@ from routing.callbacks import request_callback
 bp = Blueprint("cases", __name__, template_folder="templates")
 
 
-def action_error_message(reason: ManualReason | EditError | str) -> str:
+def action_error_message(reason: ManualReason | str) -> str:
     """Return a refusal in words."""
     messages: dict[str, str] = {
         ManualReason.CLOSED: _("Der Fall ist abgeschlossen."),
@@ -93,24 +88,6 @@ def action_error_message(reason: ManualReason | EditError | str) -> str:
             "Die Familie hat mit unterdrückter Nummer angerufen; ein Rückruf ist nicht möglich."
         ),
         ManualReason.NO_PUBLIC_URL: _("Rückruf nicht möglich: PUBLIC_BASE_URL ist nicht eingerichtet."),
-        EditError.NAME_TOO_LONG: _("Der Vorname ist zu lang (höchstens 60 Zeichen)."),
-        EditError.NAME_INVALID: _("Bitte nur den Vornamen eingeben, ohne Ziffern."),
-        EditError.ADDRESS_TOO_LONG: _("Die Adresse ist zu lang (höchstens 200 Zeichen)."),
-        EditError.TEXT_INVALID: _("Der Text enthält unzulässige Steuerzeichen."),
-        EditError.DATE_INVALID: _("Bitte ein gültiges Datum eingeben, z. B. 24.11.2026."),
-        EditError.TIME_INVALID: _("Bitte eine gültige Uhrzeit eingeben, z. B. 14:30."),
-        EditError.DATE_WITHOUT_TIME: _("Bitte zum Datum auch die Uhrzeit angeben."),
-        EditError.TIME_WITHOUT_DATE: _("Bitte zur Uhrzeit auch das Datum angeben."),
-        EditError.TIME_SKIPPED: _("Diese Uhrzeit gibt es wegen der Zeitumstellung an diesem Tag nicht."),
-        EditError.TIME_AMBIGUOUS: _(
-            "Diese Uhrzeit gibt es an diesem Tag wegen der Zeitumstellung zweimal: bitte unter „Zeitumstellung?“ "
-            "das erste Mal (MESZ) oder das zweite Mal (MEZ) wählen."
-        ),
-        EditError.START_TOO_EARLY: _("Der Beginn liegt mehr als einen Tag in der Vergangenheit."),
-        EditError.START_TOO_LATE: _("Der Beginn liegt mehr als 60 Tage in der Zukunft."),
-        EditError.HOURS_INVALID: _("Bitte die Dauer als Zahl in Stunden eingeben, z. B. 3 oder 2,5."),
-        EditError.HOURS_OUT_OF_RANGE: _("Die Dauer muss zwischen 0,5 und 24 Stunden liegen."),
-        EditError.NOTES_TOO_LONG: _("Die Notizen sind zu lang (höchstens 2000 Zeichen)."),
     }
     return messages.get(reason, _("Das ging nicht."))
 
@@ -160,15 +137,14 @@ def edit(case_id: int) -> Any:
     now = services.clock.now()
     with services.database.unit_of_work() as session:
         case = _case_or_404(session, case_id)
-        check = check_case_form(request.form, now=now)
-        record_audit(
-            session, user=_me(session), action="edit_case", now=now, case_id=case.id, detail={"ok": check.ok}
-        )
-        if not check.ok:
-            errors = {name: action_error_message(code) for name, code in check.errors.items()}
+        form = CaseForm(request.form, now=now)
+        ok = form.validate()
+        record_audit(session, user=_me(session), action="edit_case", now=now, case_id=case.id, detail={"ok": ok})
+        if not ok:
+            errors = form.messages()
             flash(_("Bitte prüfen Sie die markierten Angaben."), "error")
             return _render_case(session, case, form=request.form, errors=errors), 422
-        changed = edit_case(session, case=case, details=check.details, by=current_user.username, now=now)
+        changed = edit_case(session, case=case, details=form.details(), by=current_user.username, now=now)
     if changed:
         flash(_("Gespeichert: %(fields)s.", fields=", ".join(field_label(f) for f in changed)), "success")
     else:

@@ -194,7 +194,7 @@ def test_invalid_details_are_refused_with_clear_messages(signed_in: Any, case: A
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "Bitte zum Datum auch die Uhrzeit angeben." in html
+    assert '<p class="case-error" id="care_starts_at-error">Bitte zum Datum auch die Uhrzeit angeben.</p>' in html
     assert "Bitte die Dauer als Zahl in Stunden eingeben" in html
     assert 'aria-invalid="true"' in html and 'value="viel"' in html  # what she typed stays in the form
     session.expire_all()
@@ -205,6 +205,19 @@ def test_a_time_that_does_not_exist_is_refused(signed_in: Any, case: Any, clock:
     clock.set(datetime(2027, 3, 27, 12, 0, tzinfo=UTC))
     response = post(signed_in, case.id, "edit", care_date="2027-03-28", care_time="02:30")
     assert "wegen der Zeitumstellung" in response.get_data(as_text=True)
+
+
+def test_each_refused_field_shows_its_own_message_and_nothing_is_saved(
+    signed_in: Any, case: Any, session: Any
+) -> None:
+    response = post(signed_in, case.id, "edit", parent_name="Petra 2", address="Lange Str. 1", notes="a\x00b")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert '<p class="case-error" id="parent_name-error">Bitte nur den Vornamen eingeben, ohne Ziffern.</p>' in html
+    assert '<p class="case-error" id="notes-error">Der Text enthält unzulässige Steuerzeichen.</p>' in html
+    assert 'id="address-error"' not in html
+    session.expire_all()
+    assert case.address != "Lange Str. 1" and not events(session, case, "case_edited")
 
 
 def test_out_of_range_hours_are_refused(signed_in: Any, case: Any) -> None:
