@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -213,78 +214,105 @@ def find_municipalities(session: Session) -> list[str]:
     return sorted(names, key=str.casefold)
 
 
-def parse_caregiver_form(values: Mapping[str, str], *, today: date) -> CaregiverChanges:
-    """Check a caregiver form as typed; raise InvalidCaregiverChange naming every bad field."""
-    errors: list[FieldError] = []
+#: One field's reading: the clean value, or why the typed text is refused.
+Reading = tuple[Any, FieldError | None]
 
-    def error(field: str, english: str, german: str) -> None:
-        errors.append(FieldError(field, german, english=english))
 
-    name = " ".join(values.get("name", "").split())
+def _refused(field: str, english: str, german: str) -> Reading:
+    return None, FieldError(field, german, english=english)
+
+
+def read_name(raw: str) -> Reading:
+    """Read her name: one line, required, at most MAX_NAME_LENGTH characters."""
+    name = " ".join(raw.split())
     if not name:
-        error("name", "the name is empty", "Bitte einen Namen angeben.")
-    elif len(name) > MAX_NAME_LENGTH:
-        error("name", f"the name is longer than {MAX_NAME_LENGTH} characters",
-              f"Der Name ist länger als {MAX_NAME_LENGTH} Zeichen.")
+        return _refused("name", "the name is empty", "Bitte einen Namen angeben.")
+    if len(name) > MAX_NAME_LENGTH:
+        return _refused("name", f"the name is longer than {MAX_NAME_LENGTH} characters",
+                        f"Der Name ist länger als {MAX_NAME_LENGTH} Zeichen.")
+    return name, None
 
-    raw_phone = values.get("phone", "").strip()
+
+def read_phone(raw: str) -> Reading:
+    """Read her mobile number (offers go out by SMS) in E.164."""
+    raw_phone = raw.strip()
     phone = normalize_phone(raw_phone)
     if phone is None:
-        error("phone", f"invalid phone number '{raw_phone}'",
-              f"„{raw_phone}“ ist keine gültige Telefonnummer.")
-    elif not is_mobile(phone):
-        error("phone", f"'{raw_phone}' is a landline; offers go out by SMS, so a mobile number is needed",
-              f"„{raw_phone}“ ist eine Festnetznummer. Angebote gehen per SMS raus – bitte eine Handynummer angeben.")
+        return _refused("phone", f"invalid phone number '{raw_phone}'",
+                        f"„{raw_phone}“ ist keine gültige Telefonnummer.")
+    if not is_mobile(phone):
+        return _refused(
+            "phone", f"'{raw_phone}' is a landline; offers go out by SMS, so a mobile number is needed",
+            f"„{raw_phone}“ ist eine Festnetznummer. Angebote gehen per SMS raus – bitte eine Handynummer angeben.")
+    return phone, None
 
-    raw_postcode = values.get("postcode", "").strip()
+
+def read_postcode(raw: str) -> Reading:
+    """Read her home postcode, which must lie in the region."""
+    raw_postcode = raw.strip()
     info = lookup_postcode(raw_postcode)
-    if info.kind is not PostcodeKind.REGION:
-        reasons = {
-            PostcodeKind.COMPANY: ("belongs to a company or PO box", "gehört zu einer Firma oder einem Postfach"),
-            PostcodeKind.OUTSIDE: ("is outside Region Hannover", "liegt außerhalb der Region Hannover"),
-            PostcodeKind.INVALID: ("is not a postcode", "ist keine Postleitzahl"),
-        }
-        english, german = reasons[info.kind]
-        error("postcode", f"postcode '{raw_postcode}' {english}; her home postcode in the region is needed",
-              f"Die Postleitzahl „{raw_postcode}“ {german}. Bitte die Postleitzahl ihrer Wohnung in der Region angeben.")
+    if info.kind is PostcodeKind.REGION:
+        return info.code, None
+    reasons = {
+        PostcodeKind.COMPANY: ("belongs to a company or PO box", "gehört zu einer Firma oder einem Postfach"),
+        PostcodeKind.OUTSIDE: ("is outside Region Hannover", "liegt außerhalb der Region Hannover"),
+        PostcodeKind.INVALID: ("is not a postcode", "ist keine Postleitzahl"),
+    }
+    english, german = reasons[info.kind]
+    return _refused(
+        "postcode", f"postcode '{raw_postcode}' {english}; her home postcode in the region is needed",
+        f"Die Postleitzahl „{raw_postcode}“ {german}. Bitte die Postleitzahl ihrer Wohnung in der Region angeben.")
 
-    distance = _number(values.get("max_distance_km", ""))
+
+def read_distance(raw: str) -> Reading:
+    """Read how far she travels, in km (0 to MAX_DISTANCE_KM, decimal comma or point)."""
+    distance = _number(raw)
     if distance is None or not 0 <= distance <= MAX_DISTANCE_KM:
-        error("max_distance_km", f"the radius must be a number of km from 0 to {MAX_DISTANCE_KM:g}",
-              f"Der Umkreis muss eine Zahl von 0 bis {MAX_DISTANCE_KM:g} km sein, z. B. 7,5.")
+        return _refused("max_distance_km", f"the radius must be a number of km from 0 to {MAX_DISTANCE_KM:g}",
+                        f"Der Umkreis muss eine Zahl von 0 bis {MAX_DISTANCE_KM:g} km sein, z. B. 7,5.")
+    return distance, None
 
-    min_age = _age(values.get("min_age", ""))
-    max_age = _age(values.get("max_age", ""))
-    if min_age is None:
-        error("min_age", f"the youngest age must be a whole number from 0 to {MAX_CHILD_AGE}",
-              f"Das Mindestalter muss eine ganze Zahl von 0 bis {MAX_CHILD_AGE} sein (0 = unter einem Jahr).")
+
+def read_min_age(raw: str) -> Reading:
+    """Read the youngest child's age she cares for."""
+    age = _age(raw)
+    if age is None:
+        return _refused("min_age", f"the youngest age must be a whole number from 0 to {MAX_CHILD_AGE}",
+                        f"Das Mindestalter muss eine ganze Zahl von 0 bis {MAX_CHILD_AGE} sein (0 = unter einem Jahr).")
+    return age, None
+
+
+def read_max_age(raw: str, *, min_age: int | None) -> Reading:
+    """Read the oldest child's age she cares for; not below the youngest (when that one is known)."""
+    max_age = _age(raw)
     if max_age is None:
-        error("max_age", f"the oldest age must be a whole number from 0 to {MAX_CHILD_AGE}",
-              f"Das Höchstalter muss eine ganze Zahl von 0 bis {MAX_CHILD_AGE} sein.")
-    if min_age is not None and max_age is not None and min_age > max_age:
-        error("max_age", f"the oldest age {max_age} is below the youngest {min_age}",
-              f"Das Höchstalter {max_age} liegt unter dem Mindestalter {min_age}.")
+        return _refused("max_age", f"the oldest age must be a whole number from 0 to {MAX_CHILD_AGE}",
+                        f"Das Höchstalter muss eine ganze Zahl von 0 bis {MAX_CHILD_AGE} sein.")
+    if min_age is not None and min_age > max_age:
+        return _refused("max_age", f"the oldest age {max_age} is below the youngest {min_age}",
+                        f"Das Höchstalter {max_age} liegt unter dem Mindestalter {min_age}.")
+    return max_age, None
 
-    languages, bad = split_language_codes(values.get("languages", ""))
+
+def read_languages(raw: str) -> Reading:
+    """Read her languages as two-letter codes; none typed means the default ones."""
+    languages, bad = split_language_codes(raw)
     if bad:
         shown = ", ".join(bad)
-        error("languages", f"'{shown}' is not a two-letter language code like de, en, tr",
-              f"„{shown}“ ist kein zweibuchstabiger Sprachcode wie de, en, tr.")
+        return _refused("languages", f"'{shown}' is not a two-letter language code like de, en, tr",
+                        f"„{shown}“ ist kein zweibuchstabiger Sprachcode wie de, en, tr.")
+    return tuple(languages) or DEFAULT_LANGUAGES, None
 
-    certificate = _date_field(values, "police_certificate_date", today, "the police certificate date",
-                              "Das Datum des Führungszeugnisses", error)
-    first_aid = _date_field(values, "first_aid_date", today, "the first-aid course date",
-                            "Das Datum des Erste-Hilfe-Kurses", error)
 
-    if errors:
-        raise InvalidCaregiverChange(errors)
-    assert phone is not None and distance is not None and min_age is not None and max_age is not None
-    return CaregiverChanges(
-        name=name, phone=phone, postcode=info.code, max_distance_km=distance, min_age=min_age, max_age=max_age,
-        eldercare=_checked(values, "eldercare"), languages=tuple(languages) or DEFAULT_LANGUAGES,
-        police_certificate_date=certificate, police_certificate_excluded=_checked(values, "police_certificate_excluded"),
-        first_aid_date=first_aid, active=_checked(values, "active"),
-    )
+def read_police_certificate_date(raw: str, *, today: date) -> Reading:
+    """Read the police certificate's date: empty (missing) or a day not in the future."""
+    return _check_date(raw, "police_certificate_date", today, "the police certificate date",
+                       "Das Datum des Führungszeugnisses")
+
+
+def read_first_aid_date(raw: str, *, today: date) -> Reading:
+    """Read the first-aid course's date: empty (missing) or a day not in the future."""
+    return _check_date(raw, "first_aid_date", today, "the first-aid course date", "Das Datum des Erste-Hilfe-Kurses")
 
 
 def update_caregiver(session: Session, *, caregiver_id: int, changes: CaregiverChanges, now: datetime) -> Caregiver:
@@ -405,10 +433,6 @@ def today_in_berlin(now: datetime) -> date:
     return now.astimezone(BERLIN).date()
 
 
-def _checked(values: Mapping[str, str], name: str) -> bool:
-    return values.get(name, "").strip().lower() in ("1", "on", "yes", "ja", "true")
-
-
 def _number(raw: str) -> float | None:
     value = raw.strip().replace(" ", "").removesuffix("km").replace(",", ".")
     try:
@@ -432,24 +456,26 @@ def _parse_date(raw: str) -> date | None:
         return None
 
 
-def _date_field(values: Mapping[str, str], field: str, today: date, english: str, german: str,
-                error: Callable[[str, str, str], None]) -> date | None:
-    raw = values.get(field, "").strip()
+def _check_date(raw: str, field: str, today: date, english: str, german: str) -> Reading:
+    raw = raw.strip()
     if not raw:
-        return None
+        return None, None
     parsed = _parse_date(raw)
     if parsed is None:
-        error(field, f"{english} '{raw}' is not a date like 15.03.2024", f"{german} „{raw}“ ist kein Datum wie 15.03.2024.")
-    elif parsed > today:
-        error(field, f"{english} {parsed:%d.%m.%Y} is in the future", f"{german} {parsed:%d.%m.%Y} liegt in der Zukunft.")
-        return None
-    return parsed
+        return _refused(field, f"{english} '{raw}' is not a date like 15.03.2024",
+                        f"{german} „{raw}“ ist kein Datum wie 15.03.2024.")
+    if parsed > today:
+        return _refused(field, f"{english} {parsed:%d.%m.%Y} is in the future",
+                        f"{german} {parsed:%d.%m.%Y} liegt in der Zukunft.")
+    return parsed, None
 
 
 __all__: Sequence[str] = (
     "CaregiverChanges", "CaregiverFilter", "CaregiverNotFound", "Check", "CheckState", "FieldError",
     "InvalidCaregiverChange", "InvalidUnavailabilityPeriod", "RecentOffer", "UnavailabilityNotFound",
     "add_unavailability_period", "caregiver_matches", "find_assignments", "find_caregivers_filtered",
-    "find_municipalities", "find_recent_offers", "first_aid_check", "parse_caregiver_form", "parse_period",
-    "police_certificate_check", "remove_unavailability_period", "set_opted_out", "update_caregiver",
+    "find_municipalities", "find_recent_offers", "first_aid_check", "parse_period",
+    "police_certificate_check", "read_distance", "read_first_aid_date", "read_languages", "read_max_age",
+    "read_min_age", "read_name", "read_phone", "read_police_certificate_date", "read_postcode",
+    "remove_unavailability_period", "set_opted_out", "update_caregiver",
 )

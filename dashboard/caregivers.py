@@ -20,7 +20,6 @@ from caregivers.editing import (
     find_municipalities,
     find_recent_offers,
     first_aid_check,
-    parse_caregiver_form,
     parse_period,
     police_certificate_check,
     remove_unavailability_period,
@@ -36,6 +35,7 @@ from core.phones import format_national
 from core.vocabulary import CASE_STATUS, OFFER_STATUS
 from dashboard import error_text
 from dashboard.auth import lead_required
+from dashboard.caregiver_form import CaregiverForm
 from dashboard.words import offer_status_label, status_label
 from geo.postcodes import lookup_postcode
 
@@ -104,10 +104,13 @@ def edit(caregiver_id: int) -> Any:
     now = services.clock.now()
     if request.method == "POST":
         form = request.form.to_dict()
+        checked = CaregiverForm(request.form, today=today_in_berlin(now))
+        if not checked.validate():
+            return render_template("caregivers_edit.html", caregiver_id=caregiver_id, form=form,
+                                   errors=checked.messages()), 422
         try:
-            changes = parse_caregiver_form(form, today=today_in_berlin(now))
             with services.database.unit_of_work() as s:
-                update_caregiver(s, caregiver_id=caregiver_id, changes=changes, now=now)
+                update_caregiver(s, caregiver_id=caregiver_id, changes=checked.changes(), now=now)
         except CaregiverNotFound:
             abort(404)
         except InvalidCaregiverChange as exc:

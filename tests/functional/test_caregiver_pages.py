@@ -12,9 +12,14 @@ from caregivers.editing import add_unavailability_period
 from models import Caregiver, Dispatch, Offer, OfferStatus
 from tests.factories import make_case
 from tests.functional.test_dashboard_auth import csrf_from, sign_in
-from tests.integration.test_caregiver_editing import FORM, add_caregiver
+from tests.integration.test_caregiver_editing import add_caregiver
 
 PASSWORD = "richtig-lang-genug"
+FORM = {
+    "name": "Marta Kowalski", "phone": "0171 39200101", "postcode": "30159", "max_distance_km": "7,5",
+    "min_age": "1", "max_age": "6", "languages": "pl, de", "eldercare": "1", "active": "1",
+    "police_certificate_date": "2024-05-02", "first_aid_date": "02.05.2025",
+}
 
 
 @pytest.fixture
@@ -111,6 +116,10 @@ def test_a_lead_edits_a_caregiver(as_lead: Any, session: Any, marta: Caregiver) 
     assert response.status_code == 302
     session.refresh(marta)
     assert marta.max_distance_km == 7.5 and marta.languages == ["pl", "de"] and marta.eldercare
+    assert (marta.min_age, marta.max_age, marta.first_aid_date) == (1, 6, date(2025, 5, 2)) and marta.active
+    as_lead.post(f"/caregivers/{marta.id}/edit", data={**FORM, "active": "", "csrf_token": csrf_from(form)})
+    session.refresh(marta)
+    assert not marta.active and marta.left_at is not None
 
 
 def test_editing_shows_each_problem_at_its_field(as_lead: Any, session: Any, marta: Caregiver) -> None:
@@ -121,6 +130,7 @@ def test_editing_shows_each_problem_at_its_field(as_lead: Any, session: Any, mar
     assert response.status_code == 422
     assert 'id="phone-error"' in html and "Festnetznummer" in html
     assert 'id="max_age-error"' in html and 'aria-invalid="true"' in html
+    assert "Das Höchstalter 4 liegt unter dem Mindestalter 9." in html and 'id="name-error"' not in html
     session.refresh(marta)
     assert marta.phone == "+4917139200101" and marta.min_age == 0
 
