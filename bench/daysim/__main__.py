@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, time
 from pathlib import Path
 
-from bench.daysim import dispatching, figures, phones
+from bench.daysim import dispatching, figures, phones, webhook_phones
 from bench.daysim.scenario import Scenario, load
 from bench.matching import TODAY
 from core.clock import BERLIN
@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sweep", default="1,2,3,4,6", help="coordinator counts to sweep (with the queue)")
     parser.add_argument("--pool-sweep", default="", help="caregiver pool sizes to sweep with the first policy")
     parser.add_argument("--seeds", type=int, default=1, help="days to play (the scenario's seed, +1, ...)")
+    parser.add_argument("--phones", choices=("webhooks", "model"), default="webhooks",
+                        help="the day with the queue: through the product's webhooks, database and worker "
+                             "(webhooks), or the event model over routing.queue (model, faster)")
     parser.add_argument("--no-dispatch", action="store_true", help="the telephone side only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # the product's own notes (unfilled alerts, ...) are expected here
@@ -35,15 +38,21 @@ def main(argv: list[str] | None = None) -> None:
     print(f"# {scenario.name} (seeds {', '.join(map(str, seeds))}; figures over all seeds together)")
     days: dict[bool, list[phones.PhoneDay]] = {}
     phone_summary = {}
-    for label, queue_on in (("today's product, no queue", False), ("with the queue", True)):
-        days[queue_on] = [phones.simulate_phones(scenario, day_start=day_start, queue_on=queue_on, seed=seed)
-                          for seed in seeds]
+    through = args.phones == "webhooks"
+    for label, queue_on in (("today's product, no queue (model)", False),
+                            ("with the queue" + (" (through the webhooks)" if through else " (model)"), True)):
+        if queue_on and through:
+            days[queue_on] = [webhook_phones.simulate_phones_via_webhooks(scenario, day_start=day_start, seed=seed)
+                              for seed in seeds]
+        else:
+            days[queue_on] = [phones.simulate_phones(scenario, day_start=day_start, queue_on=queue_on, seed=seed)
+                              for seed in seeds]
         phone_summary[queue_on] = figures.phone_figures(_pooled(days[queue_on]))
         print(f"\n## Telephone, {label}")
         for line in figures.phone_lines(phone_summary[queue_on]):
             print(f"- {line}")
     if args.sweep:
-        print("\n## Coordinators on duty all day, with the queue: time to a person median / p90 (min), "
+        print("\n## Coordinators on duty all day, with the queue (model): time to a person median / p90 (min), "
               "voicemail unchosen, longest key 1 -> call-back (min)")
         for count in (int(n) for n in args.sweep.split(",")):
             f = figures.phone_figures(_pooled([phones.simulate_phones(

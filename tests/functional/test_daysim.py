@@ -74,3 +74,40 @@ def test_main_prints_figures_and_writes_an_svg(tmp_path, capsys):
     assert "time to a person" in out and "Dispatch policy 'waves'" in out and "filled within 90 min" in out
     assert "strike-morning goals" in out and "no caller in voicemail without choosing it" in out
     assert target.read_text(encoding="utf-8").startswith("<svg") and "polyline" in target.read_text()
+
+
+def test_smoke_day_through_the_real_webhooks_database_and_worker():
+    from sqlalchemy import select
+
+    from bench.daysim import webhook_phones
+    from models import QueueEntry
+
+    scenario = load("smoke")
+    start = _day_start(scenario)
+    entries: list[list[QueueEntry]] = []
+    real_run = webhook_phones._WebSim.run
+
+    def run_and_keep_the_queue(self, calls):
+        day = real_run(self, calls)
+        with self.database.unit_of_work() as session:
+            entries.append(list(session.scalars(select(QueueEntry))))
+            session.expunge_all()
+        return day
+
+    webhook_phones._WebSim.run = run_and_keep_the_queue
+    try:
+        day = webhook_phones.simulate_phones_via_webhooks(scenario, day_start=start)
+    finally:
+        webhook_phones._WebSim.run = real_run
+    pure = phones.simulate_phones(scenario, day_start=start, queue_on=True)
+    assert [c.arrival for c in day.calls] == [c.arrival for c in pure.calls]  # the same callers
+    summary = figures.phone_figures(day)
+    assert summary.max_queue > 0 and summary.voicemail_unchosen == 0
+    assert {c.outcome for c in day.calls} >= {"direct", "queue", "callback"}
+    assert all(c.outcome != "open" for c in day.calls)
+    (rows,) = entries  # the product's own queue table holds who waited and how each ended
+    assert {r.state.value for r in rows} <= {"connected", "voicemail", "called_back", "left", "failed"}
+    assert len(rows) == sum(c.queued_at is not None for c in day.calls)
+    for call in day.calls:
+        if call.connected_at is not None:
+            assert call.connected_at >= call.ready_at + scenario.ring_seconds - 1e-9
