@@ -135,6 +135,11 @@ class _WebSim:
         with self.database.unit_of_work() as session:
             return session.scalars(select(Case.id).where(Case.call_sid == sid(call))).one()
 
+    def call_of_case(self, case_id: int) -> Call:
+        with self.database.unit_of_work() as session:
+            call_sid = session.scalars(select(Case.call_sid).where(Case.id == case_id)).one()
+        return self.calls_by_sid[str(call_sid)]
+
     def waiting_count(self) -> int:
         with self.database.unit_of_work() as session:
             return len(session.scalars(select(QueueEntry.id).where(
@@ -218,7 +223,8 @@ class _WebSim:
                 self.note_length(t)
             self.at(t + TURN_SECONDS, "turn", (call, redirect.text))
             return
-        if root.find("Gather") is not None and "/voice/queue/" in (root.find("Gather").get("action") or ""):
+        gather = root.find("Gather")
+        if gather is not None and "/voice/queue/" in (gather.get("action") or ""):
             self.at(t + TURN_SECONDS, "turn", (call, redirect.text if redirect is not None else ""))
             return
         if redirect is not None:
@@ -305,9 +311,7 @@ class _WebSim:
         """The coordinator answers the call-back; the family answers (or not); after the talk it ends."""
         url = str(placed.get("url") or placed.get("twiml_url") or "")
         case_id = int(urlsplit(url).path.rsplit("/", 1)[-1])
-        with self.database.unit_of_work() as session:
-            call_sid = session.get(Case, case_id).call_sid
-        call = self.calls_by_sid[call_sid]
+        call = self.call_of_case(case_id)
         leg = str(placed["sid"])
         self.post(f"/voice/callback/{case_id}", {"CallSid": leg, "AnsweredBy": "human"})
         if self.rng.random() < self.s.callback_answer:
@@ -326,7 +330,7 @@ class _WebSim:
         with self.database.unit_of_work() as session:
             entry = session.scalars(select(QueueEntry).where(QueueEntry.case_id == case_id)).first()
             failed = entry is not None and entry.state is QueueState.FAILED
-            call = self.calls_by_sid[session.get(Case, case_id).call_sid]
+        call = self.call_of_case(case_id)
         if failed and call.outcome == "open":
             call.outcome = "callback_failed"
             call.case_from = t + 60 * self.s.voicemail_followup_minutes
