@@ -76,7 +76,7 @@ def test_main_prints_figures_and_writes_an_svg(tmp_path, capsys):
     assert target.read_text(encoding="utf-8").startswith("<svg") and "polyline" in target.read_text()
 
 
-def test_smoke_day_through_the_real_webhooks_database_and_worker():
+def test_smoke_day_through_the_real_webhooks_database_and_worker(monkeypatch):
     from sqlalchemy import select
 
     from bench.daysim import webhook_phones
@@ -94,11 +94,8 @@ def test_smoke_day_through_the_real_webhooks_database_and_worker():
             session.expunge_all()
         return day
 
-    webhook_phones._WebSim.run = run_and_keep_the_queue
-    try:
-        day = webhook_phones.simulate_phones_via_webhooks(scenario, day_start=start)
-    finally:
-        webhook_phones._WebSim.run = real_run
+    monkeypatch.setattr(webhook_phones._WebSim, "run", run_and_keep_the_queue)
+    day = webhook_phones.simulate_phones_via_webhooks(scenario, day_start=start)
     pure = phones.simulate_phones(scenario, day_start=start, queue_on=True)
     assert [c.arrival for c in day.calls] == [c.arrival for c in pure.calls]  # the same callers
     summary = figures.phone_figures(day)
