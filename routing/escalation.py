@@ -46,8 +46,12 @@ _BUSY = select(CoordinatorLeg.coordinator).where(CoordinatorLeg.state == LegStat
 
 
 def find_busy_coordinators(session: Session) -> set[str]:
-    """Return the numbers of coordinators now talking on a hotline call."""
-    return set(session.scalars(_BUSY))
+    """Return the numbers of coordinators now on the phone for the hotline.
+
+    Talking on a call (a bridged leg), or being rung for a waiting caller or for a queue call-back
+    (an offered queue entry): ringing her for a new caller would only meet a busy phone.
+    """
+    return set(session.scalars(_BUSY)) | waiting_queue.offered_coordinators(session)
 
 
 def choose_next_stage(

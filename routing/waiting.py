@@ -114,9 +114,14 @@ def free_coordinators(session: Session, *, now: datetime) -> list[str]:
     busy = set(session.scalars(select(CoordinatorLeg.coordinator).where(
         (CoordinatorLeg.state == LegState.BRIDGED)
         | ((CoordinatorLeg.state == LegState.SCREENING) & (CoordinatorLeg.updated_at > now - SCREENING_BUSY)))))
-    busy |= set(session.scalars(select(QueueEntry.offered_to).where(
-        QueueEntry.state == QueueState.OFFERED, QueueEntry.offered_to.is_not(None))))
+    busy |= offered_coordinators(session)
     return [phone for phone in on_duty if phone not in busy]
+
+
+def offered_coordinators(session: Session) -> set[str]:
+    """Return the coordinators being rung for a waiting caller or a call-back (offered entries)."""
+    return {phone for phone in session.scalars(select(QueueEntry.offered_to).where(
+        QueueEntry.state == QueueState.OFFERED, QueueEntry.offered_to.is_not(None))) if phone}
 
 
 def someone_talking(session: Session, *, now: datetime) -> bool:

@@ -298,3 +298,20 @@ def test_a_failure_while_waiting_answers_with_the_static_fallback(
     for path in ("wait", "key"):
         root = post(client, f"/voice/queue/{case_of(session, 3).id}/{path}", 3, Digits="1")
         assert dialled(root) == [settings.fallback_number], path  # the office, then the voicemail: never dropped
+
+
+def test_a_coordinator_placing_a_call_back_is_busy_and_the_next_caller_waits(
+        client: Any, session: Any, clock: Any, all_talking: None) -> None:
+    """Found by the day simulation: coordinators ringing families back were rung for a new caller,
+    whose call then ran through the busy phones to the voicemail she never chose."""
+    for n, coordinator in ((3, ANNA), (4, BEN)):
+        start(client, n)
+        entry = entry_of(session, n)
+        entry.kind, entry.state, entry.offered_to, entry.offered_at = (
+            QueueKind.CALLBACK, QueueState.OFFERED, coordinator, clock.now())
+        session.commit()
+    hang_up_leg(client, "CL-anna-1")
+    hang_up_leg(client, "CL-ben-2")  # nobody bridged: both are on the phone for the queue's call-backs
+    root = start(client, 5)
+    assert dialled(root) == []
+    assert case_of(session, 5).dial_stage == "queue" and entry_of(session, 5).state is QueueState.WAITING
