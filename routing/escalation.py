@@ -42,18 +42,6 @@ class DialResult:
     coordinator: str | None
 
 
-_BUSY = select(CoordinatorLeg.coordinator).where(CoordinatorLeg.state == LegState.BRIDGED)
-
-
-def find_busy_coordinators(session: Session) -> set[str]:
-    """Return the numbers of coordinators now on the phone for the hotline.
-
-    Talking on a call (a bridged leg), or being rung for a waiting caller or for a queue call-back
-    (an offered queue entry): ringing her for a new caller would only meet a busy phone.
-    """
-    return set(session.scalars(_BUSY)) | waiting_queue.offered_coordinators(session)
-
-
 def choose_next_stage(
     session: Session, *, case: Case, after: StageKind | None, now: datetime, fallback_number: str | None,
     queue_limits: QueueLimits | None = None, is_open: bool = True,
@@ -66,7 +54,7 @@ def choose_next_stage(
     """
     shifts = find_on_duty(session, at=now)
     on_duty = [OnDuty(s.phone, s.role.value) for s in shifts]
-    busy = find_busy_coordinators(session)
+    busy = waiting_queue.busy_coordinators(session)
     plan = build_dial_plan(on_duty, busy=busy, fallback_number=fallback_number, together=surge.is_on(session))
     stage = next_stage(plan, after=after)
     if queue_limits is not None and after not in (StageKind.QUEUE, StageKind.FALLBACK, StageKind.VOICEMAIL):

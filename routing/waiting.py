@@ -103,33 +103,28 @@ def enter_queue(
     return entry
 
 
+def busy_coordinators(session: Session) -> set[str]:
+    """Return the coordinators on the phone for the hotline: ringing her would only meet a busy line.
+
+    Talking (a bridged leg), or being rung for a waiting caller or for a queue call-back (an offered entry).
+    """
+    busy = set(session.scalars(select(CoordinatorLeg.coordinator).where(CoordinatorLeg.state == LegState.BRIDGED)))
+    busy |= {phone for phone in session.scalars(select(QueueEntry.offered_to).where(
+        QueueEntry.state == QueueState.OFFERED, QueueEntry.offered_to.is_not(None))) if phone}
+    return busy
+
+
 def free_coordinators(session: Session, *, now: datetime) -> list[str]:
     """Return the coordinators on duty who could take a waiting caller now, primaries first.
 
-    Not: talking (a bridged leg), hearing a screening, or being rung for another waiting caller.
+    Not busy (see busy_coordinators), and not hearing a screening for another caller just now.
     """
     on_duty = list(dict.fromkeys(s.phone for s in find_on_duty(session, at=now)))
     if not on_duty:
         return []
-    busy = set(session.scalars(select(CoordinatorLeg.coordinator).where(
-        (CoordinatorLeg.state == LegState.BRIDGED)
-        | ((CoordinatorLeg.state == LegState.SCREENING) & (CoordinatorLeg.updated_at > now - SCREENING_BUSY)))))
-    busy |= offered_coordinators(session)
+    busy = busy_coordinators(session) | set(session.scalars(select(CoordinatorLeg.coordinator).where(
+        CoordinatorLeg.state == LegState.SCREENING, CoordinatorLeg.updated_at > now - SCREENING_BUSY)))
     return [phone for phone in on_duty if phone not in busy]
-
-
-def offered_coordinators(session: Session) -> set[str]:
-    """Return the coordinators being rung for a waiting caller or a call-back (offered entries)."""
-    return {phone for phone in session.scalars(select(QueueEntry.offered_to).where(
-        QueueEntry.state == QueueState.OFFERED, QueueEntry.offered_to.is_not(None))) if phone}
-
-
-def someone_talking(session: Session, *, now: datetime) -> bool:
-    """Return True when a coordinator on duty is talking on a hotline call (she will be free again)."""
-    on_duty = {s.phone for s in find_on_duty(session, at=now)}
-    talking = set(session.scalars(select(CoordinatorLeg.coordinator)
-                                  .where(CoordinatorLeg.state == LegState.BRIDGED)))
-    return bool(on_duty & talking)
 
 
 def release_stale_offers(session: Session, *, now: datetime) -> int:

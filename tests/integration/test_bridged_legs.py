@@ -13,8 +13,9 @@ from core.clock import FrozenClock
 from core.database import Database
 from models import CoordinatorLeg, LegState
 from routing.dialplan import StageKind
-from routing.escalation import accept_screening, choose_next_stage, find_busy_coordinators
+from routing.escalation import accept_screening, choose_next_stage
 from routing.legs import CHECK_AFTER, MAX_BRIDGED, settle_bridged_legs
+from routing.waiting import busy_coordinators
 from telephony.gateway import SimulatorGateway
 from telephony.twilio_rest import TwilioRestGateway
 from tests.factories import ANNA, make_case, make_roster
@@ -31,7 +32,7 @@ def bridge_anna(session: Session, clock: FrozenClock) -> None:
     case = make_case(session, now=clock.now(), call_sid=FIRST_CALL)
     accept_screening(session, case=case, leg_sid=LEG, coordinator=ANNA, now=clock.now())
     session.commit()
-    assert find_busy_coordinators(session) == {ANNA}
+    assert busy_coordinators(session) == {ANNA}
 
 
 def primary_numbers(session: Session, clock: FrozenClock, call_sid: str) -> tuple[str, ...]:
@@ -71,7 +72,7 @@ def test_a_leg_whose_callbacks_were_lost_ends_when_twilio_says_the_call_is_over(
     report = settle_bridged_legs(database, twilio_gateway, now=clock.now())
     assert (report.checked, report.ended) == (1, 1)
     assert leg(session).state is LegState.ENDED
-    assert find_busy_coordinators(session) == set()
+    assert busy_coordinators(session) == set()
     assert ANNA in primary_numbers(session, clock, "CA" + "3" * 32)  # she is rung again
 
 
@@ -125,4 +126,4 @@ def test_the_worker_tick_runs_the_check(app: Any, session: Session, clock: Froze
     clock.advance(seconds=MAX_BRIDGED.total_seconds())
     report = tick_job(services, name="test")
     assert "bridged_legs" in report.results and not report.errors
-    assert leg(session).state is LegState.ENDED and find_busy_coordinators(session) == set()
+    assert leg(session).state is LegState.ENDED and busy_coordinators(session) == set()
