@@ -201,6 +201,10 @@ def finish_callback(
     elif reached:  # a coordinator's own call-back reached her: one waiting in the queue is done too
         queue_callbacks.reached_otherwise(session, case=case, now=now)
         outcome = CallbackOutcome(reached=True)
+    elif queue_callbacks.waiting_callback(session, case) is not None:
+        # The queue rings the family again anyway (her call's end came first and put the call-back
+        # back, or it waits for its turn): no second attempt through the outbox.
+        outcome = CallbackOutcome(reached=False)
     else:
         retry = _plan_retry(session, case=case, call_sid=call_sid, now=now)
         outcome = CallbackOutcome(reached=False, retry_at=retry.next_attempt_at if retry else None,
@@ -273,11 +277,16 @@ def _plan_retry(session: Session, *, case: Case, call_sid: str | None, now: date
 def record_callback_call_status(
     session: Session, *, case: Case, call_sid: str | None, status: str | None, now: datetime
 ) -> None:
-    """Record the final state of the call to the coordinator's phone (no answer, busy, failed, completed)."""
+    """Record the final state of the call to the coordinator's phone (no answer, busy, failed, completed).
+
+    A call-back from the queue whose call ended before the family's leg did (she hung up during the
+    summary: Twilio never ran the <Dial>, so no <Dial action> comes) goes back to the queue at once,
+    keeping the family's place, for the next free coordinator. Twilio sends this final status after
+    the call's last TwiML request, so a <Dial action> that did come has settled the entry before.
+    """
     status = (status or "unknown")[:20]
-    if status in ("no-answer", "busy", "failed", "canceled"):
-        queue_callbacks.coordinator_missed(session, case=case, now=now)
-    record_event(
+    dialed = call_sid is not None and _dial_result_recorded(session, case, call_sid)
+    first = record_event(
         session,
         case,
         key=f"callback:{call_sid or now.isoformat()}:status:{status}",
@@ -285,6 +294,16 @@ def record_callback_call_status(
         now=now,
         detail={"status": status},
     )
+    if status in ("no-answer", "busy", "failed", "canceled"):
+        queue_callbacks.coordinator_missed(session, case=case, now=now)
+    elif status == "completed" and first and call_sid and not dialed:
+        queue_callbacks.coordinator_missed(session, case=case, now=now)
+
+
+def _dial_result_recorded(session: Session, case: Case, call_sid: str) -> bool:
+    """Return True when the family's leg of this call-back has ended (finish_callback noted it)."""
+    return session.scalar(select(CaseEvent.id).where(
+        CaseEvent.case_id == case.id, CaseEvent.key == f"callback:{call_sid}:dialed").limit(1)) is not None
 
 
 def callback_announcement(case: Case) -> str:

@@ -23,7 +23,7 @@ from dispatch.policy import DispatchPolicy
 from geo.postcodes import PostcodeKind, lookup_postcode
 from ivr.summary import describe_case
 from messaging.outbox import enqueue_sms
-from models import CallerType, Case, CoordinatorLeg, LegState, Urgency
+from models import CallerType, Case, CaseEvent, CoordinatorLeg, LegState, Urgency
 from models.call import LEG_ORDER
 from roster.queries import find_on_duty
 from routing import queue, surge
@@ -249,9 +249,20 @@ def record_voicemail(
 
 
 def record_leg_status(session: Session, *, leg_sid: str, status: str, now: datetime) -> None:
-    """Clear a coordinator's busy state when her leg of a call has ended."""
-    if status in {"completed", "busy", "failed", "no-answer", "canceled"}:
-        _advance_leg(session, leg_sid=leg_sid, state=LegState.ENDED, now=now)
+    """Clear a coordinator's busy state when her leg of a call has ended.
+
+    A leg rung for a caller from the queue that ends without her pressing 1 (she hung up during the
+    summary) gives the caller back her place at once, before the caller's <Dial action> comes.
+    """
+    if status not in {"completed", "busy", "failed", "no-answer", "canceled"}:
+        return
+    _advance_leg(session, leg_sid=leg_sid, state=LegState.ENDED, now=now)
+    leg = session.scalars(select(CoordinatorLeg).where(CoordinatorLeg.leg_sid == leg_sid)).one_or_none()
+    if leg is not None and leg.case_id is not None:
+        started = session.scalar(select(CaseEvent.at).where(CaseEvent.case_id == leg.case_id,
+                                                            CaseEvent.key == f"screen:{leg_sid}"))
+        waiting_queue.release_unaccepted(session, case_id=leg.case_id, coordinator=leg.coordinator,
+                                         leg_started_at=started, now=now)
 
 
 def record_call_status(session: Session, *, case: Case, status: str, now: datetime) -> None:

@@ -107,11 +107,16 @@ def coordinator_missed(session: Session, *, case: Case, now: datetime) -> bool:
                         updated_at=now)
 
 
-def reached_otherwise(session: Session, *, case: Case, now: datetime) -> bool:
-    """A coordinator reached the family by her own call-back: her waiting call-back in the queue is done."""
-    entry = session.scalars(select(QueueEntry).where(
+def waiting_callback(session: Session, case: Case) -> QueueEntry | None:
+    """Return the case's call-back waiting in the queue for its turn, or None."""
+    return session.scalars(select(QueueEntry).where(
         QueueEntry.case_id == case.id, QueueEntry.kind == QueueKind.CALLBACK,
         QueueEntry.state == QueueState.WAITING).order_by(QueueEntry.id.desc()).limit(1)).first()
+
+
+def reached_otherwise(session: Session, *, case: Case, now: datetime) -> bool:
+    """A coordinator reached the family by her own call-back: her waiting call-back in the queue is done."""
+    entry = waiting_callback(session, case)
     if entry is None or not claims.claim(session, entry, QueueEntry.state == QueueState.WAITING,
                                          state=QueueState.CALLED_BACK, retry_at=None, updated_at=now):
         return False

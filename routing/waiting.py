@@ -213,6 +213,22 @@ def release_offer(session: Session, *, entry: QueueEntry, now: datetime) -> bool
     return False
 
 
+def release_unaccepted(session: Session, *, case_id: int, coordinator: str, leg_started_at: datetime | None,
+                       now: datetime) -> bool:
+    """The coordinator rung for a waiting caller ended her leg without pressing 1 (hung up during the summary,
+    declined, her mailbox): the caller keeps her place and is offered to the next free coordinator at once.
+
+    Only the offer this leg answered: one made after the leg began (a late report of an older leg) stays.
+    """
+    stmt = select(QueueEntry).where(
+        QueueEntry.case_id == case_id, QueueEntry.kind == QueueKind.LINE, QueueEntry.state == QueueState.OFFERED,
+        QueueEntry.offered_to == coordinator)
+    if leg_started_at is not None:
+        stmt = stmt.where(QueueEntry.offered_at <= leg_started_at)
+    entry = session.scalars(stmt.order_by(QueueEntry.id.desc()).limit(1)).first()
+    return entry is not None and release_offer(session, entry=entry, now=now)
+
+
 def mark_connected(session: Session, *, case_id: int, coordinator: str, now: datetime) -> bool:
     """A coordinator took a caller from the queue (pressed 1 at the screening); True when one was waiting."""
     result = session.execute(

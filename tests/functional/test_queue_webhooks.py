@@ -315,3 +315,43 @@ def test_a_coordinator_placing_a_call_back_is_busy_and_the_next_caller_waits(
     root = start(client, 5)
     assert dialled(root) == []
     assert case_of(session, 5).dial_stage == "queue" and entry_of(session, 5).state is QueueState.WAITING
+
+
+def test_a_coordinator_hanging_up_during_the_summary_frees_the_caller_at_once(
+        client: Any, session: Any, clock: Any, all_talking: None) -> None:
+    """Her leg's status callback ends the offer: no waiting for the stale timeout, nor for the <Dial action>."""
+    start(client, 3)
+    clock.advance(seconds=10)
+    start(client, 4)
+    hang_up_leg(client, "CL-anna-1")
+    assert dialled(post(client, wait_url(session, 3), 3)) == [ANNA]
+    case_id = case_of(session, 3).id
+    twiml(twilio_post(client, f"/voice/screen/{case_id}",
+                      {"CallSid": "CL-anna-3", "ParentCallSid": sid(3), "To": ANNA, "From": parent(3)}))
+    clock.advance(seconds=5)
+    hang_up_leg(client, "CL-anna-3")  # she hangs up while the summary plays: no key, no bridge
+    entry = entry_of(session, 3)
+    assert entry.state is QueueState.WAITING and entry.declined_by == ANNA and entry.offered_to is None
+    assert dialled(post(client, wait_url(session, 4), 4)) == [ANNA]  # free for the next caller, now
+    back = post(client, f"/voice/queue/{case_id}/dialed", 3, DialCallStatus="completed", DialBridged="false",
+                DialCallSid="CL-anna-3")  # the <Dial action> comes after: she hears her place, nothing twice
+    assert "Platz 1" in said(back) and entry_of(session, 3).state is QueueState.WAITING
+
+
+def test_a_late_status_of_an_older_leg_leaves_the_new_offer(
+        client: Any, session: Any, clock: Any, all_talking: None) -> None:
+    from routing.queue import DECLINE_PAUSE
+
+    start(client, 3)
+    hang_up_leg(client, "CL-anna-1")
+    assert dialled(post(client, wait_url(session, 3), 3)) == [ANNA]
+    decline(client, session, 3, ANNA, "CL-anna-3")
+    post(client, f"/voice/queue/{case_of(session, 3).id}/dialed", 3, DialCallStatus="completed",
+         DialBridged="false", DialCallSid="CL-anna-3")
+    clock.advance(seconds=DECLINE_PAUSE.total_seconds() + 1)
+    assert dialled(post(client, wait_url(session, 3), 3)) == [ANNA]  # offered to her again
+    hang_up_leg(client, "CL-anna-3")  # the first leg's status, late
+    assert entry_of(session, 3).state is QueueState.OFFERED and entry_of(session, 3).offered_to == ANNA
+    take(client, session, 3, ANNA, "CL-anna-3b")
+    hang_up_leg(client, "CL-anna-3b")  # the end of the call she took releases nothing
+    assert entry_of(session, 3).state is QueueState.CONNECTED

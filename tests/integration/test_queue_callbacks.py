@@ -189,3 +189,62 @@ def test_a_closed_case_or_a_family_reached_otherwise_is_not_called_back_from_the
     assert _calls(session) == []
     assert _entry(session, closed.id).state is QueueState.LEFT
     assert _entry(session, reached.id).state is QueueState.CALLED_BACK
+
+
+def test_a_coordinator_hanging_up_during_the_summary_gives_the_family_to_the_next_at_once(
+    session: Session, database: Database, clock: Any, client: Any
+) -> None:
+    """Twilio never runs the family's <Dial>, so only her call's final status tells: no 10-minute stale wait."""
+    make_roster(session, now=clock.now())
+    entry = _enter(session, clock.now(), "CAcbq6", callback=True)
+    session.commit()
+    assert _worker_tick(database, clock) == 1
+    sid = str(_deliver(database, clock).calls[0]["sid"])
+    assert _entry(session, entry.id).offered_to == ANNA
+    root = twiml(twilio_post(client, f"/voice/callback/{entry.case_id}", {"CallSid": sid, "AnsweredBy": "human"}))
+    assert root.find("Dial") is not None  # the summary, then the family's number
+    clock.advance(seconds=8)
+    twilio_post(client, f"/voice/callback/{entry.case_id}/status", {"CallSid": sid, "CallStatus": "completed"})
+    back = _entry(session, entry.id)
+    assert back.state is QueueState.WAITING and back.attempts == 0 and back.declined_by == ANNA
+    assert back.retry_at is None and back.entered_at < clock.now()  # her place, not a retry
+    assert _worker_tick(database, clock) == 1  # Ben gets her now
+    assert _entry(session, entry.id).offered_to == BEN
+    twilio_post(client, f"/voice/callback/{entry.case_id}/status", {"CallSid": sid, "CallStatus": "completed"})
+    assert _entry(session, entry.id).offered_to == BEN  # a repeated delivery of Anna's end changes nothing
+
+
+def test_the_end_of_a_call_back_that_rang_the_family_changes_nothing(
+    session: Session, database: Database, clock: Any, client: Any
+) -> None:
+    make_roster(session, now=clock.now())
+    entry = _enter(session, clock.now(), "CAcbq7", callback=True)
+    session.commit()
+    assert _worker_tick(database, clock) == 1
+    sid = str(_deliver(database, clock).calls[0]["sid"])
+    twilio_post(client, f"/voice/callback/{entry.case_id}", {"CallSid": sid, "AnsweredBy": "human"})
+    twilio_post(client, f"/voice/callback/{entry.case_id}/dialed",
+                {"CallSid": sid, "DialCallStatus": "no-answer", "DialBridged": "false"})
+    settled = _entry(session, entry.id)
+    assert settled.state is QueueState.WAITING and settled.attempts == 1
+    clock.advance(seconds=QUEUE_RETRY_AFTER.total_seconds())
+    assert _worker_tick(database, clock) == 1  # the second attempt is being placed ...
+    twilio_post(client, f"/voice/callback/{entry.case_id}/status", {"CallSid": sid, "CallStatus": "completed"})
+    again = _entry(session, entry.id)  # ... when the first call's end is reported, late: it stays placed
+    assert again.state is QueueState.OFFERED and again.attempts == 2
+
+
+def test_her_end_reported_before_the_familys_result_still_rings_nobody_twice(
+    session: Session, database: Database, clock: Any, client: Any
+) -> None:
+    """Callbacks may come out of order: the family's result after her call's end adds no outbox retry."""
+    make_roster(session, now=clock.now())
+    entry = _enter(session, clock.now(), "CAcbq8", callback=True)
+    session.commit()
+    assert _worker_tick(database, clock) == 1
+    sid = str(_deliver(database, clock).calls[0]["sid"])
+    twilio_post(client, f"/voice/callback/{entry.case_id}/status", {"CallSid": sid, "CallStatus": "completed"})
+    twilio_post(client, f"/voice/callback/{entry.case_id}/dialed",
+                {"CallSid": sid, "DialCallStatus": "no-answer", "DialBridged": "false"})
+    assert _entry(session, entry.id).state is QueueState.WAITING
+    assert len(_calls(session)) == 1  # the queue places it again; no second call through the outbox
