@@ -19,6 +19,9 @@ class StageKind(enum.StrEnum):
 
 
 ORDER = (StageKind.PRIMARY, StageKind.BACKUP, StageKind.QUEUE, StageKind.FALLBACK, StageKind.VOICEMAIL)
+#: The stages that ring phones with a <Dial>, so the only ones with a dial result (/voice/dial/<stage>):
+#: the queue redirects to its own loop and the voicemail records.
+DIALLED = frozenset({StageKind.PRIMARY, StageKind.BACKUP, StageKind.FALLBACK})
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from core.phones import normalize_phone
 from ivr.menu import Line, Step
 from roster.service_hours import describe_service_hours
 from routing import escalation
-from routing.call_flow import CallPolicy, answer_step, begin_call, find_call_case, finish_dial
-from routing.dialplan import StageKind, is_reached
+from routing.call_flow import answer_step, begin_call, find_call_case, finish_dial
+from routing.dialplan import DIALLED, StageKind, is_reached
 from routing.settings import call_policy
 from routing.twiml import (
     Voice,
@@ -64,10 +64,6 @@ def never_drop_caller(view: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
-def _policy() -> CallPolicy:
-    return call_policy(current_services().settings)
-
-
 @bp.post("/incoming")
 @twilio_only
 @never_drop_caller
@@ -77,7 +73,7 @@ def incoming() -> Any:
     call_sid = param("CallSid")
     if not call_sid:
         return xml(render_fallback(services.settings))
-    policy = _policy()
+    policy = call_policy(services.settings)
     with services.database.unit_of_work() as session:
         start = begin_call(session, call_sid=call_sid, caller=param("From"), now=services.clock.now(),
                            policy=policy)
@@ -101,7 +97,7 @@ def gather(step: str, attempt: int) -> Any:
     outcome = answer_step(
         services.database, call_sid=call_sid, caller=param("From"), step=Step(step),
         attempt=min(max(attempt, 1), 2), digits=param("Digits", limit=64), now=services.clock.now(),
-        policy=_policy(), short=request.args.get("menu") == "short",
+        policy=call_policy(services.settings), short=request.args.get("menu") == "short",
     )
     return xml(render_next(Voice(services.settings, outcome.language), outcome.case, outcome.next, outcome.stage))
 
@@ -110,16 +106,20 @@ def gather(step: str, attempt: int) -> Any:
 @twilio_only
 @never_drop_caller
 def dial_result(stage: str) -> Any:
-    """After a dial stage: hang up when she was reached, otherwise ring the next stage."""
+    """After a dial stage: hang up when she was reached, otherwise ring the next stage.
+
+    Only a stage that dials has a result: our TwiML never names /voice/dial/queue or /voice/dial/voicemail,
+    and such a request, like an unknown stage, gets the static fallback (never dropped) and changes no case.
+    """
     services = current_services()
     call_sid = param("CallSid")
-    if not call_sid or stage not in {s.value for s in StageKind}:
+    if not call_sid or stage not in {s.value for s in DIALLED}:
         return xml(render_fallback(services.settings))
     with services.database.unit_of_work() as session:
         outcome = finish_dial(
             session, call_sid=call_sid, stage=StageKind(stage), dial_call_status=param("DialCallStatus"),
             dial_bridged=param("DialBridged"), dial_call_sid=param("DialCallSid"),
-            call_status=param("CallStatus"), now=services.clock.now(), policy=_policy(),
+            call_status=param("CallStatus"), now=services.clock.now(), policy=call_policy(services.settings),
         )
         if outcome.stage is None:
             return xml(render_hangup())

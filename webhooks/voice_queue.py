@@ -15,6 +15,7 @@ from flask import Blueprint
 from core.container import current_services
 from ivr.menu import Line
 from routing.queue_call import KeyChoice, QueueTurn, TurnKind, queue_dialed, queue_key, queue_turn
+from routing.settings import call_policy
 from routing.twiml import (
     Voice,
     render_connect,
@@ -27,7 +28,7 @@ from routing.twiml import (
     render_queue_wait,
 )
 from webhooks.twilio_request import param, twilio_only, xml
-from webhooks.voice import _policy, never_drop_caller
+from webhooks.voice import never_drop_caller
 
 bp = Blueprint("voice_queue", __name__, url_prefix="/voice/queue")
 
@@ -42,7 +43,8 @@ def wait(case_id: int) -> Any:
     if not call_sid:
         return xml(render_fallback(services.settings))
     with services.database.unit_of_work() as session:
-        turn = queue_turn(session, case_id=case_id, call_sid=call_sid, now=services.clock.now(), policy=_policy())
+        turn = queue_turn(session, case_id=case_id, call_sid=call_sid, now=services.clock.now(),
+                          policy=call_policy(services.settings))
         return xml(_render_turn(turn))
 
 
@@ -59,7 +61,7 @@ def dialed(case_id: int) -> Any:
         turn = queue_dialed(
             session, case_id=case_id, call_sid=call_sid, dial_call_status=param("DialCallStatus"),
             dial_bridged=param("DialBridged"), dial_call_sid=param("DialCallSid"), call_status=param("CallStatus"),
-            now=services.clock.now(), policy=_policy(),
+            now=services.clock.now(), policy=call_policy(services.settings),
         )
         return xml(_render_turn(turn))
 
@@ -75,7 +77,7 @@ def key(case_id: int) -> Any:
         return xml(render_fallback(services.settings))
     with services.database.unit_of_work() as session:
         case, choice = queue_key(session, case_id=case_id, call_sid=call_sid, digits=param("Digits", limit=8),
-                                 now=services.clock.now(), policy=_policy())
+                                 now=services.clock.now(), policy=call_policy(services.settings))
         voice = Voice(services.settings, case.language)
         if choice is KeyChoice.CALLBACK:
             return xml(render_goodbye(voice, "queue_callback_confirmed"))

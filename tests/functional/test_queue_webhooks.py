@@ -355,3 +355,17 @@ def test_a_late_status_of_an_older_leg_leaves_the_new_offer(
     take(client, session, 3, ANNA, "CL-anna-3b")
     hang_up_leg(client, "CL-anna-3b")  # the end of the call she took releases nothing
     assert entry_of(session, 3).state is QueueState.CONNECTED
+
+
+@pytest.mark.parametrize("stage", ["queue", "voicemail"])
+def test_a_stage_that_never_dials_has_no_dial_result(
+        client: Any, session: Any, settings: Any, all_talking: None, stage: str) -> None:
+    """Our TwiML names /voice/dial/<stage> only for a stage that dials: the queue's and the voicemail's
+    are answered like an unknown stage (the static fallback), and the waiting caller's case is untouched."""
+    start(client, 3)
+    root = post(client, f"/voice/dial/{stage}", 3, DialCallStatus="no-answer", DialBridged="false")
+    assert dialled(root) == [settings.fallback_number]
+    assert root.find("Dial").get("action").endswith("/voice/fallback/after-dial")
+    case = case_of(session, 3)
+    assert case.dial_stage == "queue" and entry_of(session, 3).state is QueueState.WAITING
+    assert not [e for e in case.events if e.kind == "dial_result"]
