@@ -23,7 +23,10 @@ from twilio.request_validator import RequestValidator
 from core.container import current_services
 from core.logs import MaskPhoneNumbers
 from core.phones import normalize_phone
+from messaging.outbox import deliver_due_messages
 from roster.queries import find_coordinator_names
+from routing.callbacks import placed_callback
+from routing.queue_callbacks import place_due_callbacks
 
 #: What --from takes for a caller who withholds her number.
 WITHHELD = ("anonymous", "withheld", "unterdrückt")
@@ -35,22 +38,28 @@ class CallDriver:
     """Posts signed Twilio webhook requests for one simulated call and returns the parsed TwiML."""
 
     def __init__(self, client: Any, *, base_url: str, token: str, caller: str, hotline: str,
-                 names: Mapping[str, str] | None = None) -> None:
-        """Prepare a call from `caller` to `hotline`; `names` names the coordinators' phones."""
+                 names: Mapping[str, str] | None = None, call_sid: str | None = None,
+                 direction: str = "inbound") -> None:
+        """Prepare a call from `caller` to `hotline`; `names` names the coordinators' phones.
+
+        A call the hotline placed (a call-back) has its own CallSid, goes from the hotline's number
+        to the coordinator's phone (`caller`, `hotline` in that order) and is "outbound-api".
+        """
         self.client = client
         self.names = dict(names or {})
         self.base_url = base_url.rstrip("/")
         self.validator = RequestValidator(token)
-        self.call_sid = "CA" + secrets.token_hex(16)
+        self.call_sid = call_sid or "CA" + secrets.token_hex(16)
         self.caller = caller
         self.hotline = hotline
+        self.direction = direction
 
     def post(self, url: str, extra: dict[str, str] | None = None, *, leg: dict[str, str] | None = None) -> ET.Element:
         """POST to a webhook (path or absolute URL) as Twilio would, and parse the TwiML answer."""
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         params = leg or {"CallSid": self.call_sid, "From": self.caller, "To": self.hotline,
-                         "Direction": "inbound", "CallStatus": "in-progress", "AccountSid": "AC" + "0" * 32}
+                         "Direction": self.direction, "CallStatus": "in-progress", "AccountSid": "AC" + "0" * 32}
         params = {**params, **(extra or {})}
         signature = self.validator.compute_signature(self.base_url + path, params)
         response = self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
@@ -69,7 +78,11 @@ KEEP_TALKING = "w"
 
 def run_call(driver: CallDriver, ask: Ask, say: Callable[[str], None]) -> None:
     """Follow the call's TwiML until it hangs up, asking the person at the keyboard what to press."""
-    steps = call_steps(driver, say)
+    drive(call_steps(driver, say), ask)
+
+
+def drive(steps: Steps, ask: Ask) -> None:
+    """Run one call's steps, asking the person at the keyboard each question, until it hangs up."""
     with contextlib.suppress(StopIteration):
         prompt = next(steps)
         while True:
@@ -107,6 +120,22 @@ def call_steps(driver: CallDriver, say: Callable[[str], None]) -> Steps:
     while doc is not None:
         doc = yield from _follow(driver, doc, say)
     driver.post("/voice/status", {"CallStatus": "completed"})
+    say("— Anruf beendet. (Call ended.) —")
+
+
+def callback_steps(driver: CallDriver, url: str, status_url: str, say: Callable[[str], None]) -> Steps:
+    """Play a call the hotline placed to a coordinator's phone: she answers, hears the case, the family is rung."""
+    say(f"📞 Die Hotline ruft an / the hotline calls: {who(driver, driver.hotline)}")
+    choice = (yield "Abnehmen? Enter = ja, m = Mailbox, n = niemand / answer? Enter = yes, m = mailbox, n = nobody")
+    choice = choice.strip().lower()
+    if choice == "n":
+        driver.post(status_url, {"CallStatus": "no-answer"})
+        say("— Niemand hat abgenommen. (Nobody answered.) —")
+        return
+    doc: ET.Element | None = driver.post(url, {"AnsweredBy": "machine_start" if choice == "m" else "human"})
+    while doc is not None:
+        doc = yield from _follow(driver, doc, say)
+    driver.post(status_url, {"CallStatus": "completed"})
     say("— Anruf beendet. (Call ended.) —")
 
 
@@ -160,25 +189,33 @@ def _dial(driver: CallDriver, dial: ET.Element, say: Callable[[str], None]) -> G
         return driver.post(action, {"DialCallStatus": "no-answer", "DialBridged": "false"})
     index = 1 if choice.lower() == "m" or not choice.isdigit() else min(max(int(choice), 1), len(numbers))
     number = numbers[index - 1]
+    mailbox = choice.lower() == "m"
     leg_sid = "CA" + secrets.token_hex(16)
-    leg = {"CallSid": leg_sid, "ParentCallSid": driver.call_sid, "From": driver.caller,
+    leg = {"CallSid": leg_sid, "ParentCallSid": driver.call_sid, "From": dial.get("callerId") or driver.caller,
            "To": (number.text or "").strip(), "Direction": "outbound-api", "CallStatus": "in-progress",
            "AccountSid": "AC" + "0" * 32}
-    screening = driver.post(number.get("url", ""), leg=leg)
-    gather = screening.find("Gather")
-    for child in gather if gather is not None else []:
-        say("   (Koordinatorin hört / coordinator hears) " + (child.text or ""))
-    keys = "" if choice.lower() == "m" else (yield "Koordinatorin: Taste (1 = annehmen) / coordinator: key").strip()
-    answer = driver.post(gather.get("action", "") if gather is not None else "", {"Digits": keys} if keys else {},
-                         leg=leg)
+    if number.get("machineDetection"):
+        # A family's leg (a call-back): Twilio asks the url with AnsweredBy; empty TwiML connects her.
+        answer = driver.post(number.get("url", ""), {"AnsweredBy": "machine_start" if mailbox else "human"}, leg=leg)
+        connected = "✅ Verbunden mit der Familie. (Connected to the family.)"
+    else:
+        screening = driver.post(number.get("url", ""), leg=leg)
+        gather = screening.find("Gather")
+        for child in gather if gather is not None else []:
+            say("   (Koordinatorin hört / coordinator hears) " + (child.text or ""))
+        keys = "" if mailbox else (yield "Koordinatorin: Taste (1 = annehmen) / coordinator: key").strip()
+        answer = driver.post(gather.get("action", "") if gather is not None else "", {"Digits": keys} if keys else {},
+                             leg=leg)
+        connected = "✅ Verbunden mit der Koordinatorin. (Connected to the coordinator.)"
     bridged = len(answer) == 0
     if bridged:
-        say("✅ Verbunden mit der Koordinatorin. (Connected to the coordinator.)")
+        say(connected)
         while (yield TALKING).strip().lower() == KEEP_TALKING:
             pass
     else:
         say("❌ Nicht angenommen. (Not taken.)")
-    driver.post(number.get("statusCallback", "/voice/leg-status"), {"CallStatus": "completed"}, leg=leg)
+    if number.get("statusCallback") or not number.get("machineDetection"):
+        driver.post(number.get("statusCallback", "/voice/leg-status"), {"CallStatus": "completed"}, leg=leg)
     return driver.post(action, {"DialCallStatus": "completed", "DialBridged": "true" if bridged else "false",
                                 "DialCallSid": leg_sid})
 
@@ -220,6 +257,42 @@ def call_command(caller: str, callers: int) -> None:
         else:
             run_calls(drivers, ask=lambda n, text: click.prompt(f"[Anrufer {n}] {text}", default="",
                                                               show_default=False), say=click.echo)
+
+
+@group.command("callback")
+@click.option("--case", "reference", default=None, help="Only a call-back of this case (its reference).")
+def callback_command(reference: str | None) -> None:
+    """Answer a call-back on the coordinator's phone: hear the case, then the family rings — through the real webhooks.
+
+    Simulator mode only. It first does the worker's part once (places the queue's due call-backs and
+    sends the due outbox through the simulator), then plays the newest call-back placed and not yet answered.
+    """
+    services = current_services()
+    settings = services.settings
+    if not settings.simulator_mode:
+        raise click.ClickException("Nur im Simulator-Modus. / Simulator mode only (no Twilio credentials).")
+    now = services.clock.now()
+    with services.database.unit_of_work() as session:
+        if settings.public_base_url:
+            place_due_callbacks(session, now=now, public_base_url=settings.public_base_url,
+                                hotline_number=settings.hotline_number)
+    deliver_due_messages(services.database, services.gateway, now=now, default_from=settings.hotline_number,
+                         status_callback_url=None)
+    with services.database.unit_of_work() as session:
+        placed = placed_callback(session, reference=reference)
+        names = find_coordinator_names(session, start=now - timedelta(days=1), end=now + timedelta(days=1))
+    if placed is None:
+        raise click.ClickException(
+            "Kein Rückruf wartet: erst in der Warteschlange 1 drücken oder auf dem Board „Zurückrufen“. / "
+            "No call-back is waiting: press 1 in the queue or 'call back' on the board first.")
+    log_file = Path(current_app.instance_path) / "simulate-call.log"
+    with current_app.test_client() as client, _log_to(log_file):
+        driver = CallDriver(client, base_url=settings.public_base_url or "http://localhost",
+                            token=settings.signing_tokens[0], caller=settings.callable_hotline or "+4951100000000",
+                            hotline=placed.phone, names=names, call_sid=placed.call_sid, direction="outbound-api")
+        click.echo(f"Rückruf / call-back (CallSid {driver.call_sid}) · Protokoll / log: {log_file}")
+        drive(callback_steps(driver, placed.url, placed.url.rstrip("/") + "/status", click.echo),
+              ask=lambda text: click.prompt(text, default="", show_default=False))
 
 
 def _numbers(caller: str, count: int) -> list[str]:

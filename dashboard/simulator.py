@@ -27,6 +27,7 @@ from core.settings import SIMULATOR_HOTLINE
 from dashboard import login_manager
 from models.outbox import InboundMessage, OutboxMessage, OutboxStatus
 from roster.queries import find_coordinator_names, find_shifts_between
+from routing.callbacks import placed_callbacks
 from telephony.signature import public_url
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates")
@@ -164,6 +165,7 @@ def _phones(session: Session, *, now: Any) -> list[dict[str, Any]]:
                     "status_label": _status_label(m.status, m.channel),
                     "at": _local(m.sent_at or m.created_at),
                     "code": _offer_code(m.body),
+                    "provider_sid": m.provider_sid if m.channel == "call" else None,
                 },
             )
         )
@@ -186,6 +188,10 @@ def _phones(session: Session, *, now: Any) -> list[dict[str, Any]]:
                 },
             )
         )
+    answerable = {c.call_sid: c for c in placed_callbacks(session)}
+    for _number, _at, message in items:
+        placed = answerable.get(message.pop("provider_sid", None) or "")
+        message["callback"] = {"sid": placed.call_sid, "url": placed.url} if placed else None
     items.sort(key=lambda item: item[1], reverse=True)
     labels = _phone_labels(session, {number for number, _at, _m in items}, now=now)
     phones: dict[str, dict[str, Any]] = {}
@@ -280,4 +286,7 @@ def _js_texts() -> dict[str, str]:
         "to_hotline": _("An die Hotline"),
         "call": _("Anruf der Hotline"),
         "ignored": _("Taste %(k)s: gerade fragt die Hotline nichts."),
+        "take_callback": _("Rückruf annehmen"),
+        "callback_ringing": _("Die Hotline ruft an: Rückruf."),
+        "connected_family": _("Verbunden mit der Familie. Das Gespräch läuft."),
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -304,6 +305,43 @@ def _dial_result_recorded(session: Session, case: Case, call_sid: str) -> bool:
     """Return True when the family's leg of this call-back has ended (finish_callback noted it)."""
     return session.scalar(select(CaseEvent.id).where(
         CaseEvent.case_id == case.id, CaseEvent.key == f"callback:{call_sid}:dialed").limit(1)) is not None
+
+
+@dataclass(frozen=True)
+class PlacedCallback:
+    """A call-back the hotline placed to a coordinator's phone (for the simulators to answer)."""
+
+    case_id: int
+    call_sid: str
+    #: The coordinator's phone.
+    phone: str
+    #: The path Twilio asks when she answers (/voice/callback/<case>).
+    url: str
+
+
+def placed_callbacks(session: Session, *, reference: str | None = None, limit: int = 50) -> list[PlacedCallback]:
+    """Return the call-backs placed (sent, with their CallSid) that nobody has answered yet, newest first."""
+    stmt = (select(OutboxMessage).join(Case, Case.id == OutboxMessage.case_id)
+            .where(OutboxMessage.channel == "call", OutboxMessage.status == OutboxStatus.SENT,
+                   OutboxMessage.provider_sid.is_not(None), OutboxMessage.twiml_url.is_not(None))
+            .order_by(OutboxMessage.id.desc()).limit(limit))
+    if reference:
+        stmt = stmt.where(Case.reference == reference.strip().upper())
+    placed = []
+    for message in session.scalars(stmt).all():
+        sid = str(message.provider_sid)
+        ends = [f"callback:{sid}:{end}" for end in ("answered", "machine", "status:no-answer", "status:busy",
+                                                      "status:failed", "status:canceled", "status:completed")]
+        if session.scalar(select(CaseEvent.id).where(CaseEvent.case_id == message.case_id,
+                                                     CaseEvent.key.in_(ends)).limit(1)) is None:
+            placed.append(PlacedCallback(int(message.case_id or 0), sid, message.to_number,
+                                         urlsplit(message.twiml_url or "").path))
+    return placed
+
+
+def placed_callback(session: Session, *, reference: str | None = None) -> PlacedCallback | None:
+    """Return the newest call-back placed that nobody has answered yet, or None."""
+    return next(iter(placed_callbacks(session, reference=reference)), None)
 
 
 def callback_announcement(case: Case) -> str:

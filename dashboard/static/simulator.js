@@ -55,14 +55,19 @@
   }
 
   // --- One call -----------------------------------------------------------------------------
-  function Call(from) {
-    this.sid = "CA" + hex(32);
+  // A caller's call to the hotline; or, with `placed` ({sid, to, url}), a call the hotline placed to a
+  // coordinator's phone (a call-back): its own CallSid, from the hotline's number, "outbound-api".
+  function Call(from, placed) {
+    this.sid = placed ? placed.sid : "CA" + hex(32);
     this.from = from;
+    this.to = placed ? placed.to : root.dataset.hotline;
+    this.direction = placed ? "outbound-api" : "inbound";
+    this.statusUrl = placed ? placed.url.replace(/\/$/, "") + "/status" : "/voice/status";
     this.ended = false;
     this.cancels = [];
   }
   Call.prototype.params = function () {
-    return { CallSid: this.sid, From: this.from, To: root.dataset.hotline, Direction: "inbound",
+    return { CallSid: this.sid, From: this.from, To: this.to, Direction: this.direction,
              CallStatus: "in-progress", AccountSid: ACCOUNT };
   };
   Call.prototype.post = function (url, extra, leg) {
@@ -364,24 +369,31 @@
       var number = choice.number;
       var to = number.textContent.trim();
       var legSid = "CA" + hex(32);
-      var leg = { CallSid: legSid, ParentCallSid: call.sid, From: call.from, To: to,
+      var leg = { CallSid: legSid, ParentCallSid: call.sid, From: verb.getAttribute("callerId") || call.from, To: to,
                   Direction: "outbound-api", CallStatus: "in-progress", AccountSid: ACCOUNT };
       coordStatus(choice.mailbox ? T.mailbox_log : fmt(T.answered, { n: to }));
       log(T.hotline, choice.mailbox ? T.mailbox_log : fmt(T.answered, { n: to }));
       var bridged = false;
-      return call.post(number.getAttribute("url"), {}, leg).then(function (screening) {
-        var g = children(screening, "Gather")[0];
-        var asked = choice.mailbox ? speakAll(g) .then(function () { return ""; }) : screen(g);
-        return asked.then(function (key) {
-          if (key) { log(to, key, "sim-pressed"); }
-          return call.post(g ? g.getAttribute("action") : number.getAttribute("url"), key ? { Digits: key } : {}, leg);
+      // A family's leg (a call-back) has answering machine detection: Twilio asks its url with
+      // AnsweredBy, and empty TwiML connects her. A coordinator's leg hears the screening instead.
+      var family = number.hasAttribute("machineDetection");
+      var answered = family
+        ? call.post(number.getAttribute("url"), { AnsweredBy: choice.mailbox ? "machine_start" : "human" }, leg)
+        : call.post(number.getAttribute("url"), {}, leg).then(function (screening) {
+          var g = children(screening, "Gather")[0];
+          var asked = choice.mailbox ? speakAll(g) .then(function () { return ""; }) : screen(g);
+          return asked.then(function (key) {
+            if (key) { log(to, key, "sim-pressed"); }
+            return call.post(g ? g.getAttribute("action") : number.getAttribute("url"), key ? { Digits: key } : {}, leg);
+          });
         });
-      }).then(function (answer) {
+      return answered.then(function (answer) {
         bridged = children(answer).length === 0;
         if (bridged) {
-          coordStatus(T.connected);
-          status(T.connected);
-          log(T.hotline, T.connected, "sim-ok");
+          var connected = family ? T.connected_family : T.connected;
+          coordStatus(connected);
+          status(connected);
+          log(T.hotline, connected, "sim-ok");
           return talk();
         }
         coordStatus(T.not_taken);
@@ -391,8 +403,8 @@
         return null;
       }).then(function () {
         // The leg ends: its status callback, then the <Dial> action — also after the caller hung up.
-        var callback = number.getAttribute("statusCallback") || "/voice/leg-status";
-        return call.post(callback, { CallStatus: "completed" }, leg);
+        var callback = number.getAttribute("statusCallback") || (family ? null : "/voice/leg-status");
+        return callback ? call.post(callback, { CallStatus: "completed" }, leg) : null;
       }).then(function () {
         return call.post(action, { DialCallStatus: "completed", DialBridged: bridged ? "true" : "false",
                                    DialCallSid: legSid });
@@ -416,8 +428,8 @@
     return follow(doc).then(loop);
   }
 
-  function startCall(from) {
-    call = new Call(from);
+  function startCall(from, placed) {
+    call = new Call(from, placed);
     var current = call;
     $("sim-log").textContent = "";
     $("sim-summary").textContent = "";
@@ -425,15 +437,16 @@
     $("sim-call").disabled = true;
     $("sim-hangup").disabled = false;
     setState("busy");
-    status(T.dialing);
-    log(T.you, T.dialing);
-    call.post("/voice/incoming").then(loop).catch(function (err) {
+    status(placed ? T.callback_ringing : T.dialing);
+    log(placed ? who(placed.to) : T.you, placed ? T.callback_ringing : T.dialing);
+    var first = placed ? call.post(placed.url, { AnsweredBy: "human" }) : call.post("/voice/incoming");
+    first.then(loop).catch(function (err) {
       log(T.hotline, fmt(T.error, { e: err.message }), "sim-error");
     }).then(function () {
       var wasHungUp = current.ended;
       current.hangup();
       if (speak.skip) { speak.skip(); }
-      return current.post("/voice/status", { CallStatus: "completed" }).catch(function () {}).then(function () {
+      return current.post(current.statusUrl, { CallStatus: "completed" }).catch(function () {}).then(function () {
         return wasHungUp;
       });
     }).then(function () {
@@ -562,6 +575,19 @@
       });
       var quick = card.querySelector(".sim-quick");
       quick.textContent = "";
+      var placed = phone.messages.find(function (m) { return m.callback; });
+      if (placed) {  // the hotline calls this coordinator's phone: a call-back to answer
+        var take = document.createElement("button");
+        take.type = "button";
+        take.setAttribute("data-callback", placed.callback.sid);
+        take.textContent = T.take_callback;
+        take.disabled = !!(call && !call.ended);
+        take.addEventListener("click", function () {
+          if (call && !call.ended) { return; }
+          startCall(root.dataset.hotline, { sid: placed.callback.sid, to: phone.number, url: placed.callback.url });
+        });
+        quick.appendChild(take);
+      }
       var offer = phone.messages.find(function (m) { return m.code; });
       if (offer) {
         var yes = document.createElement("button");

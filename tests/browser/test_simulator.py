@@ -204,3 +204,42 @@ def test_several_callers_at_once_wait_in_the_queue_while_the_coordinator_talks(p
         expect(row).to_have_attribute("data-state", "ended")
     with live_app.services.database.unit_of_work() as s:
         assert len(s.scalars(select(Case).where(Case.caller.like("+4915120%"))).all()) == 2
+
+
+def test_a_call_back_rings_the_coordinators_phone_then_the_family(page: Any, live_sqlite: LiveApp) -> None:
+    """The hotline's call to a coordinator's phone is answered on her card; after the summary the family rings."""
+    from datetime import timedelta
+
+    from cases.events import EventKind
+    from cases.service import open_case_for_call
+    from messaging.outbox import enqueue_call
+    from models import CaseEvent
+    from roster.queries import find_coordinator_names
+    from routing.callbacks import callback_url
+
+    family = "+4915166554433"
+    services = live_sqlite.services
+    with services.database.unit_of_work() as s:
+        now = services.clock.now()
+        case = open_case_for_call(s, call_sid="CA" + "7" * 32, caller=family, now=now)
+        case.postcode = "30159"
+        phone = sorted(find_coordinator_names(s, start=now - timedelta(hours=1), end=now + timedelta(hours=1)))[0]
+        s.flush()
+        enqueue_call(s, to=phone, twiml_url=callback_url(services.settings.public_base_url or live_sqlite.url, case.id),
+                     purpose="callback", dedupe_key=f"browser-callback:{case.id}", now=now, case_id=case.id,
+                     from_number=None, note=f"Rückruf Fall {case.reference}")
+        case_id = case.id
+    sign_in(page, live_sqlite)
+    open_simulator(page, live_sqlite)
+    take = page.locator(f".sim-phone-card[data-number='{phone}'] button[data-callback]")
+    take.wait_for(timeout=15_000)  # the worker places the call, the card offers to answer it
+    take.click()
+    expect(page.locator("#sim-prompt")).to_contain_text("Rückruf für Fall")
+    page.locator(f"#sim-ring button[data-answer='{family}']").click()
+    expect(page.locator("#sim-coord-status")).to_contain_text("Verbunden mit der Familie")
+    page.get_by_role("button", name="Gespräch beenden").click()
+    page.wait_for_selector("#simulator[data-state=ended]")
+    with services.database.unit_of_work() as s:
+        results = [e.detail for e in s.query(CaseEvent).filter_by(case_id=case_id,
+                                                                  kind=EventKind.CALLBACK_RESULT.value)]
+    assert results and results[0]["reached"] is True

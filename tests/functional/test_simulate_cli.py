@@ -103,3 +103,50 @@ def test_simulate_call_with_several_callers_plays_them_in_turns(runner: Any, ses
     assert "[Anrufer 1]" in result.output and "[Anrufer 2]" in result.output
     assert result.output.count("Anruf beendet") == 2
     assert len(session.scalars(select(Case)).all()) == 2
+
+
+def _queue_callback(session: Any, clock: Any, sid: str) -> Any:
+    """A family who pressed 1 in the queue, her turn now: Anna and Ben are free."""
+    from routing import waiting
+    from routing.waiting import QueueLimits
+    from tests.factories import make_case
+
+    make_roster(session, now=clock.now())
+    case = make_case(session, now=clock.now(), call_sid=sid, postcode="30159")
+    entry = waiting.enter_queue(session, case=case, now=clock.now(), limits=QueueLimits())
+    assert waiting.choose_callback(session, entry=entry, now=clock.now())
+    session.commit()
+    return entry
+
+
+def test_a_call_back_from_the_queue_rings_the_family_after_the_summary(
+        runner: Any, session: Any, clock: Any) -> None:
+    from models import QueueEntry, QueueState
+    from tests.factories import PARENT
+
+    entry = _queue_callback(session, clock, "CAcli1")
+    keys = ["",   # Anna's phone: she answers the hotline's call
+            "1",  # the family's phone answers (her, not a mailbox)
+            ""]   # the conversation ends
+    result = runner.invoke(args=["simulate", "callback"], input="\n".join(keys) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Rückruf für Fall" in result.output and "3 0 1 5 9" in result.output  # the summary first
+    assert PARENT in result.output and "Verbunden mit der Familie" in result.output
+    session.expire_all()
+    assert session.get(QueueEntry, entry.id).state is QueueState.CALLED_BACK
+    assert session.get(Case, entry.case_id).needs_callback is False
+
+
+def test_a_familys_mailbox_in_the_terminal_is_hung_up_and_tried_again(
+        runner: Any, session: Any, clock: Any) -> None:
+    from models import QueueEntry, QueueState
+
+    entry = _queue_callback(session, clock, "CAcli2")
+    result = runner.invoke(args=["simulate", "callback"], input="\n".join(["", "m"]) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Nicht angenommen" in result.output and "In 5 Minuten versucht die Hotline es noch" in result.output
+    session.expire_all()
+    waited = session.get(QueueEntry, entry.id)
+    assert waited.state is QueueState.WAITING and waited.attempts == 1 and waited.retry_at is not None
+    again = runner.invoke(args=["simulate", "callback"], input="\n")
+    assert again.exit_code != 0 and "Kein Rückruf wartet" in again.output  # the retry waits for its timer
