@@ -2,6 +2,11 @@
 
 Prints the telephone figures (without and with the queue), the dispatch figures per dispatch
 policy on the same seed, a coordinator sweep, and writes an SVG of the day with the queue.
+With `--phones webhooks` (the default) every telephone day — without the queue, with it, and each
+day of the coordinator sweep — is played through the product's signed webhooks, database and
+worker job (webhook_phones); `--phones model` plays them on the event model over routing.queue's
+decisions instead (phones.py: seconds instead of minutes, but blind to what only the product's
+own state shows, such as a coordinator busy with a call-back).
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pool-sweep", default="", help="caregiver pool sizes to sweep with the first policy")
     parser.add_argument("--seeds", type=int, default=1, help="days to play (the scenario's seed, +1, ...)")
     parser.add_argument("--phones", choices=("webhooks", "model"), default="webhooks",
-                        help="the day with the queue: through the product's webhooks, database and worker "
-                             "(webhooks), or the event model over routing.queue (model, faster)")
+                        help="the telephone days (without and with the queue, the sweep): through the product's "
+                             "webhooks, database and worker (webhooks), or the event model over routing.queue "
+                             "(model, faster)")
     parser.add_argument("--no-dispatch", action="store_true", help="the telephone side only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # the product's own notes (unfilled alerts, ...) are expected here
@@ -39,24 +45,20 @@ def main(argv: list[str] | None = None) -> None:
     days: dict[bool, list[phones.PhoneDay]] = {}
     phone_summary = {}
     through = args.phones == "webhooks"
-    for label, queue_on in (("today's product, no queue (model)", False),
-                            ("with the queue" + (" (through the webhooks)" if through else " (model)"), True)):
-        if queue_on and through:
-            days[queue_on] = [webhook_phones.simulate_phones_via_webhooks(scenario, day_start=day_start, seed=seed)
-                              for seed in seeds]
-        else:
-            days[queue_on] = [phones.simulate_phones(scenario, day_start=day_start, queue_on=queue_on, seed=seed)
-                              for seed in seeds]
+    how = " (through the webhooks)" if through else " (model)"
+    for label, queue_on in (("today's product, no queue" + how, False), ("with the queue" + how, True)):
+        days[queue_on] = [_phone_day(scenario, day_start, seed, through=through, queue_on=queue_on)
+                          for seed in seeds]
         phone_summary[queue_on] = figures.phone_figures(_pooled(days[queue_on]))
         print(f"\n## Telephone, {label}")
         for line in figures.phone_lines(phone_summary[queue_on]):
             print(f"- {line}")
     if args.sweep:
-        print("\n## Coordinators on duty all day, with the queue (model): time to a person median / p90 (min), "
+        print(f"\n## Coordinators on duty all day, with the queue{how}: time to a person median / p90 (min), "
               "voicemail unchosen, longest key 1 -> call-back (min)")
         for count in (int(n) for n in args.sweep.split(",")):
-            f = figures.phone_figures(_pooled([phones.simulate_phones(
-                scenario, day_start=day_start, queue_on=True, coordinators=count, seed=seed) for seed in seeds]))
+            f = figures.phone_figures(_pooled([_phone_day(scenario, day_start, seed, through=through, queue_on=True,
+                                                          coordinators=count) for seed in seeds]))
             spread = figures.spread(f.to_person_minutes).rsplit(" / ", 1)[0]
             longest = f"{max(f.callback_delays):.1f}" if f.callback_delays else "-"
             print(f"- {count}: {spread}, {f.voicemail_unchosen}, {longest}")
@@ -85,6 +87,16 @@ def main(argv: list[str] | None = None) -> None:
     target.write_text(figures.svg(days[True][0], start_hour=scenario.start_hour, end_hour=scenario.end_hour,
                                   title=scenario.name), encoding="utf-8")
     print(f"\nSVG: {target}")
+
+
+def _phone_day(scenario: Scenario, day_start: datetime, seed: int, *, through: bool, queue_on: bool,
+               coordinators: int | None = None) -> phones.PhoneDay:
+    """Play one telephone day through the product's webhooks, or on the event model."""
+    if through:
+        return webhook_phones.simulate_phones_via_webhooks(scenario, day_start=day_start, seed=seed,
+                                                           coordinators=coordinators, queue_on=queue_on)
+    return phones.simulate_phones(scenario, day_start=day_start, queue_on=queue_on, coordinators=coordinators,
+                                  seed=seed)
 
 
 def _pooled(days: list[phones.PhoneDay]) -> phones.PhoneDay:

@@ -43,6 +43,10 @@ class Scenario:
     on_duty: dict[int, int]
     pool: int
     replies: tuple[ReplyBehaviour, ...]
+    #: [surge] on_hour: a lead switches surge mode on at this local hour (None: only the product's own switch).
+    surge_on_hour: int | None = None
+    #: [surge] menu_seconds: the short menu's time (None: as menu_seconds).
+    surge_menu_seconds: float | None = None
 
     def coordinators_at(self, hour: float) -> int:
         """Return how many coordinators are on duty at a (fractional) local hour."""
@@ -68,7 +72,7 @@ def load(name_or_path: str) -> Scenario:
     if not path.suffix:
         path = SCENARIOS / f"{name_or_path}.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    calls, caregivers = data["calls"], data["caregivers"]
+    calls, caregivers, surge = data["calls"], data["caregivers"], data.get("surge", {})
     return Scenario(
         name=data["name"],
         seed=int(data["seed"]),
@@ -91,4 +95,6 @@ def load(name_or_path: str) -> Scenario:
         pool=int(caregivers["pool"]),
         replies=tuple(ReplyBehaviour(int(r["from"]), float(r["answer"]), float(r["median_minutes"]), float(r["yes"]))
                       for r in caregivers["replies"]),
+        surge_on_hour=int(surge["on_hour"]) if "on_hour" in surge else None,
+        surge_menu_seconds=float(surge["menu_seconds"]) if "menu_seconds" in surge else None,
     )

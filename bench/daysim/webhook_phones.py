@@ -2,13 +2,16 @@
 
 Each caller drawn by `phones.arrivals` (same seed, same calls) goes through the Flask app's signed
 voice webhooks on a fresh migrated SQLite database and a frozen clock moved by the simulation:
-/voice/incoming and the menu's /voice/gather steps (or 0 for a person), the coordinator's screening
+/voice/incoming when she calls, then the menu's /voice/gather steps as the product asks them (its
+short menu in surge mode; or 0 for a person) once her menu time has passed, the coordinator's screening
 (/voice/screen, she presses 1), the leg's and the Dial's end after the handling time, the queue's
 loop turns (/voice/queue/<case>/wait every TURN_SECONDS), key 1 / 2 when her patience ends, the
 office that does not answer and the voicemail, and for call-backs the worker's queue_callbacks job,
 the outbox delivery through the simulator gateway and the call-back webhooks (/voice/callback/...).
 Who waits, who gets whom and when she gives up waiting are the product's decisions, not the
-simulation's. Simulated: Twilio (the TwiML is read and the next request posted), the coordinators'
+simulation's; so is surge mode (it switches itself on when the queue grows; a scenario's [surge]
+on_hour switches it on as a lead would). `queue_on=False` plays today's product without the queue
+(QUEUE_MAX_LENGTH=0), `coordinators` a fixed number on duty all day (the sweeps). Simulated: Twilio (the TwiML is read and the next request posted), the coordinators'
 answering (always, after ring_seconds) and the families (a call-back reaches her with callback_answer).
 """
 
@@ -48,9 +51,12 @@ BASE = "https://daysim.example.org"
 TOKEN = "daysim-simulated-twilio-token-0123"
 HOTLINE = "+4951100000000"
 OFFICE = "+4951100000099"
-#: Menu answers: a parent, child care, one child of 3, a postcode in the demo region; urgency; reason.
-MENU = [("caller_type", "1"), ("care_type", "1"), ("children", "1"), ("child_age", "3"), ("postcode", "30159")]
+#: Menu answers by question: a parent, child care, one child of 3, a postcode in the demo region; reason.
+ANSWERS = {"caller_type": "1", "care_type": "1", "children": "1", "child_age": "3", "care_level": "1",
+           "postcode": "30159", "reason": "1"}
 URGENCY_KEY = {"now": "1", "today": "2", "tomorrow": "3", "later": "4"}
+#: More questions than the menu has: a menu that keeps asking is a simulation error, not a long call.
+MAX_MENU_STEPS = 20
 
 
 def coordinator_phone(i: int) -> str:
@@ -59,7 +65,7 @@ def coordinator_phone(i: int) -> str:
 
 
 @contextmanager
-def _app(clock: FrozenClock, gateway: SimulatorGateway) -> Iterator[tuple[Any, Database]]:
+def _app(clock: FrozenClock, gateway: SimulatorGateway, *, queue_on: bool = True) -> Iterator[tuple[Any, Database]]:
     from app import create_app
 
     with TemporaryDirectory(prefix="fluxx-daysim-phones-") as tmp:
@@ -68,6 +74,8 @@ def _app(clock: FrozenClock, gateway: SimulatorGateway) -> Iterator[tuple[Any, D
         database = Database(url)
         settings = Settings(database_url=url, hotline_number=HOTLINE, public_base_url=BASE,
                             fallback_number=OFFICE, simulator_auth_token=TOKEN)
+        if not queue_on:
+            settings = settings.with_overrides(queue_max_length=0)
         root = logging.getLogger()
         level, handlers = root.level, list(root.handlers)
         app = create_app({"TESTING": True}, settings=settings, database=database, clock=clock, gateway=gateway)
@@ -83,13 +91,13 @@ def _app(clock: FrozenClock, gateway: SimulatorGateway) -> Iterator[tuple[Any, D
 
 
 def simulate_phones_via_webhooks(scenario: Scenario, *, day_start: datetime, seed: int | None = None,
-                                 coordinators: int | None = None) -> PhoneDay:
+                                 coordinators: int | None = None, queue_on: bool = True) -> PhoneDay:
     """Play the day's calls through the real webhooks and worker job; return them as `phones.simulate_phones` does."""
     rng = random.Random(scenario.seed if seed is None else seed)
     calls = arrivals(scenario, rng)
     clock = FrozenClock(day_start)
     gateway = SimulatorGateway()
-    with _app(clock, gateway) as (app, database):
+    with _app(clock, gateway, queue_on=queue_on) as (app, database):
         sim = _WebSim(scenario, rng, day_start, clock, gateway, app, database, coordinators)
         return sim.run(calls)
 
@@ -117,7 +125,8 @@ class _WebSim:
 
     def post(self, url: str, params: dict[str, str]) -> ET.Element:
         """POST to a webhook as Twilio would (signed); return the TwiML."""
-        path = urlsplit(url).path if url.startswith("http") else url
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "") if url.startswith("http") else url
         headers = {"X-Twilio-Signature": self.signer.compute_signature(BASE + path, params)}
         response = self.client.post(path, data=urlencode(params), headers=headers,
                                     content_type="application/x-www-form-urlencoded")
@@ -166,10 +175,12 @@ class _WebSim:
 
     def run(self, calls: list[Call]) -> PhoneDay:
         self.roster()
+        if self.s.surge_on_hour is not None:
+            self.at(3600.0 * (self.s.surge_on_hour - self.s.start_hour), "surge")
         for call in calls:
             call.ready_at = call.arrival + (self.s.zero_seconds if call.pressed_0 else self.s.menu_seconds)
             self.calls_by_sid[sid(call)] = call
-            self.at(call.ready_at, "ready", call)
+            self.at(call.arrival, "arrive", call)
         t = 0.0
         while t < self.end + 3600 * 3:  # the worker ticks through the day and after it
             self.at(t, "tick")
@@ -181,15 +192,36 @@ class _WebSim:
         return PhoneDay(calls, self.lengths)
 
     # -- the caller ---------------------------------------------------------------------------------
-    def _ready(self, t: float, call: Call) -> None:
-        """The menu (played at once when she is through it), then whatever the product answers."""
+    def _surge(self, t: float, _: object) -> None:
+        """A lead switches surge mode on (the scenario's [surge] on_hour)."""
+        from routing import surge
+
+        with self.database.unit_of_work() as session:
+            surge.switch(session, on=True, now=self.clock.now(), user_id=None, why="scenario")
+
+    def _arrive(self, t: float, call: Call) -> None:
+        """She calls: the product greets her (surge mode's short menu, or the full one); her menu time starts."""
         root = self.caller(call, "/voice/incoming")
-        keys = [("caller_type", "0")] if call.pressed_0 else [
-            *MENU, ("urgency", URGENCY_KEY.get(call.urgency, "2")), ("reason", "1")]
-        for step, digits in keys:
-            if root.find("Gather") is None:
+        gather = root.find("Gather")
+        short = gather is not None and "menu=short" in (gather.get("action") or "")
+        if short and not call.pressed_0 and self.s.surge_menu_seconds is not None:
+            call.ready_at = call.arrival + self.s.surge_menu_seconds
+        self.at(call.ready_at, "ready", (call, root))
+
+    def _ready(self, t: float, payload: tuple[Call, ET.Element]) -> None:
+        """The menu (played at once when she is through it), then whatever the product answers."""
+        call, root = payload
+        answers = {**ANSWERS, "urgency": URGENCY_KEY.get(call.urgency, "2")}
+        for _ in range(MAX_MENU_STEPS):
+            gather = root.find("Gather")
+            action = gather.get("action") or "" if gather is not None else ""
+            if "/voice/gather/" not in action:
                 break
-            root = self.caller(call, f"/voice/gather/{step}/1", Digits=digits)
+            step = urlsplit(action).path.split("/voice/gather/", 1)[1].split("/", 1)[0]
+            digits = "0" if call.pressed_0 and step == "caller_type" else answers.get(step, "1")
+            root = self.caller(call, action, Digits=digits)
+        else:
+            raise RuntimeError(f"call {call.id}: the menu asked more than {MAX_MENU_STEPS} questions")
         self.follow(t, call, root)
 
     def follow(self, t: float, call: Call, root: ET.Element) -> None:

@@ -108,3 +108,19 @@ def test_smoke_day_through_the_real_webhooks_database_and_worker(monkeypatch):
     for call in day.calls:
         if call.connected_at is not None:
             assert call.connected_at >= call.ready_at + scenario.ring_seconds - 1e-9
+
+
+def test_the_webhook_day_plays_the_menu_the_product_asks_surge_modes_short_one_too():
+    """Surge mode switched on by the scenario: the product asks the short menu, the caller is through it sooner."""
+    from dataclasses import replace
+
+    from bench.daysim import webhook_phones
+
+    scenario = replace(load("smoke"), surge_on_hour=7, surge_menu_seconds=35.0)
+    day = webhook_phones.simulate_phones_via_webhooks(scenario, day_start=_day_start(scenario), coordinators=2)
+    menu_callers = [c for c in day.calls if not c.pressed_0]
+    assert menu_callers and all(c.ready_at == c.arrival + 35.0 for c in menu_callers)
+    assert all(c.outcome != "open" for c in day.calls)
+    full = webhook_phones.simulate_phones_via_webhooks(load("smoke"), day_start=_day_start(scenario), queue_on=False)
+    assert all(c.ready_at == c.arrival + 70.0 for c in full.calls if not c.pressed_0)
+    assert figures.phone_figures(full).max_queue == 0  # QUEUE_MAX_LENGTH=0: today's product without the queue
