@@ -20,6 +20,7 @@ from typing import Any
 
 from core.clock import parse_offset
 from core.inputs import InputError, parse_int
+from core.languages import known, offered, parse_language_list
 
 _TRUE = {"1", "true", "yes", "on", "ja"}
 
@@ -56,6 +57,14 @@ def read_whole_number(name: str, value: str) -> int:
         if exc.key == "int.range":
             raise ValueError(f"{name} must be a whole number of at most {_MAX_DIGITS} digits, not {value!r}") from None
         raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def read_languages(name: str, value: str) -> tuple[str, ...]:
+    """Return the caller languages named in `value` ("de,en,tr"), German always among them."""
+    try:
+        return offered(parse_language_list(value))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
 
 
 def read_offset(name: str, value: str) -> timedelta:
@@ -131,9 +140,26 @@ class Settings:
     gather_timeout_seconds: int = setting("GATHER_TIMEOUT_SECONDS", 6, bounds=(1, 60))
     #: Longest voicemail, in seconds.
     voicemail_max_seconds: int = setting("VOICEMAIL_MAX_SECONDS", 120, bounds=(1, 14400))
+    #: The text-to-speech voice (Twilio's `voice` attribute of <Say>) and language tag (`language`) per
+    #: caller language; README "Languages" says why these voices (Amazon Polly, Google's for Ukrainian).
     voice_de: str = setting("VOICE_DE", "Polly.Vicki")
     voice_en: str = setting("VOICE_EN", "Polly.Amy")
+    voice_tr: str = setting("VOICE_TR", "Polly.Filiz")
+    voice_ar: str = setting("VOICE_AR", "Polly.Zeina")
+    voice_ru: str = setting("VOICE_RU", "Polly.Tatyana")
+    voice_uk: str = setting("VOICE_UK", "Google.uk-UA-Standard-A")
+    voice_pl: str = setting("VOICE_PL", "Polly.Ewa")
+    language_de: str = setting("LANGUAGE_DE", "de-DE")
     language_en: str = setting("LANGUAGE_EN", "en-GB")
+    language_tr: str = setting("LANGUAGE_TR", "tr-TR")
+    language_ar: str = setting("LANGUAGE_AR", "arb")
+    language_ru: str = setting("LANGUAGE_RU", "ru-RU")
+    language_uk: str = setting("LANGUAGE_UK", "uk-UA")
+    language_pl: str = setting("LANGUAGE_PL", "pl-PL")
+    #: LANGUAGES: the caller languages the hotline offers (German is always on); withdraw one until a native
+    #: speaker of the office has reviewed its prompts and texts.
+    languages: tuple[str, ...] = setting("LANGUAGES", ("de", "en"), read=read_languages,
+                                         shown_default="`de,en`")
     #: Base URL recorded prompts are played from (relative audio names are joined to it).
     audio_base_url: str | None = setting("AUDIO_BASE_URL", None, shown_default="`PUBLIC_BASE_URL/static/audio/`")
     #: Retention (PRIVACY.md): voicemails deleted after this many days (also at Twilio).
@@ -218,6 +244,14 @@ class Settings:
         if self.hotline_number:
             return self.hotline_number
         return SIMULATOR_HOTLINE if self.simulator_mode else self.fallback_number
+
+    def voice(self, language: str) -> str:
+        """Return the text-to-speech voice of a caller language (German's for an unknown one)."""
+        return str(getattr(self, f"voice_{known(language)}"))
+
+    def language_tag(self, language: str) -> str:
+        """Return the <Say language="..."> tag of a caller language (German's for an unknown one)."""
+        return str(getattr(self, f"language_{known(language)}"))
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some values replaced (tests, CLI options)."""

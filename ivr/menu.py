@@ -12,11 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from core.languages import KEYS as LANGUAGE_KEYS
+from core.languages import LANGUAGES
 from geo.postcodes import PostcodeInfo, PostcodeKind, lookup_postcode
 
 MAX_ATTEMPTS = 2
 ASK_PERSON = "0"
 ENGLISH = "9"
+#: The prompt each language offers itself with at the first question ("For English, press 9.").
+LANGUAGE_CHOICE = "language_choice"
 _DIGITS = re.compile(r"[0-9]{1,5}")
 
 
@@ -35,10 +39,14 @@ class Step(StrEnum):
 
 @dataclass(frozen=True)
 class Line:
-    """One prompt to speak, by key in the prompt file, with the values for its {params}."""
+    """One prompt to speak, by key in the prompt file, with the values for its {params}.
+
+    `language` names the prompt file when it is not the call's language (the welcome's language offers).
+    """
 
     key: str
     params: Mapping[str, str] = field(default_factory=dict)
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,7 @@ LINE_KEYS = frozenset(
         "not_understood_connect",
         "connecting",
         "connecting_person",
+        LANGUAGE_CHOICE,
     }
 )
 
@@ -145,6 +154,17 @@ def first_ask(*, short: bool = False) -> Ask:
     return Ask(Step.CALLER_TYPE, 1, (Line("welcome"),), short=short)
 
 
+def language_offers(step: Step, language: str, offered: tuple[str, ...] = LANGUAGES) -> tuple[Line, ...]:
+    """Return the lines spoken after the question: at the first question of a German call, one per offered language.
+
+    Each line is in its own language ("For English, press 9.", "Türkçe için 4'e basın."), in the order of
+    `offered`; a call already switched to another language hears none (she has chosen).
+    """
+    if Step(step) is not Step.CALLER_TYPE or language != "de":
+        return ()
+    return tuple(Line(LANGUAGE_CHOICE, language=code) for code in offered if code != "de")
+
+
 def advance(
     step: Step,
     attempt: int,
@@ -152,14 +172,16 @@ def advance(
     *,
     lookup: Callable[[str], PostcodeInfo] = lookup_postcode,
     short: bool = False,
+    offered: tuple[str, ...] = LANGUAGES,
 ) -> Advance:
     """Interpret the digits pressed at `step` and return what they record and what comes next.
 
     `short` is surge mode's menu: a parent goes from the first question straight to the postcode,
     and the urgency is the last question (care type, children, age and reason stay unknown: the
-    coordinator asks on the phone or fills them in on the case).
+    coordinator asks on the phone or fills them in on the case). `offered` are the languages the
+    hotline offers (setting LANGUAGES): the key of a withdrawn language is not understood.
     """
-    result = _advance_full(step, attempt, digits, lookup)
+    result = _advance_full(step, attempt, digits, lookup, offered)
     if not short:
         return result
     return replace(result, next=_shorten(result.next))
@@ -175,7 +197,8 @@ def _shorten(next_: Ask | Connect) -> Ask | Connect:
     return replace(next_, short=True)
 
 
-def _advance_full(step: Step, attempt: int, digits: str | None, lookup: Callable[[str], PostcodeInfo]) -> Advance:
+def _advance_full(step: Step, attempt: int, digits: str | None, lookup: Callable[[str], PostcodeInfo],
+                  offered: tuple[str, ...] = LANGUAGES) -> Advance:
     step = Step(step)
     if attempt < 1:
         raise ValueError(f"attempt must be 1 or more, not {attempt}")
@@ -186,6 +209,12 @@ def _advance_full(step: Step, attempt: int, digits: str | None, lookup: Callable
         return _not_understood(step, attempt)
     if step is Step.POSTCODE:
         return _postcode(pressed, attempt, lookup)
+    if step is Step.CALLER_TYPE and pressed in LANGUAGE_KEYS:
+        language = LANGUAGE_KEYS[pressed]
+        if language not in offered:
+            return _not_understood(step, attempt)
+        # The first question again, now in her language (same attempt: choosing is no mistake).
+        return _advance(Ask(Step.CALLER_TYPE, attempt, (Line("welcome"),)), language=language)
     result = _STEP_HANDLERS[step](pressed)
     return result if result is not None else _not_understood(step, attempt)
 
@@ -218,8 +247,6 @@ def _not_understood(step: Step, attempt: int) -> Advance:
 
 
 def _caller_type(pressed: str) -> Advance | None:
-    if pressed == ENGLISH:
-        return _advance(first_ask(), language="en")
     caller_type = _CALLER_TYPES.get(pressed)
     answers = {"caller_type": caller_type}
     if caller_type == "parent":

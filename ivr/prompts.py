@@ -11,9 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.errors import HotlineError
+from core.languages import LANGUAGES
 from ivr.menu import Line
 
-LANGUAGES = ("de", "en")
+__all__ = ["DEFAULT_DIRECTORY", "DIRECTORY_VARIABLE", "LANGUAGES", "PromptError", "Prompts", "Utterance", "load_prompts", "prompts_directory"]
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "prompts"
 DIRECTORY_VARIABLE = "PROMPTS_DIR"
 
@@ -24,10 +25,11 @@ class PromptError(HotlineError):
 
 @dataclass(frozen=True)
 class Utterance:
-    """One thing to say: `audio` (a recording to <Play>) if set, otherwise `text` to <Say>."""
+    """One thing to say: `audio` (a recording to <Play>) if set, otherwise `text` to <Say> in `language`."""
 
     text: str
     audio: str | None
+    language: str = "de"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Prompts:
     language: str
     path: Path
     prompts: Mapping[str, _Prompt]
+    #: The review mark: True once a native speaker of the office has confirmed the file (`reviewed = true`).
+    reviewed: bool = False
 
     def keys(self) -> frozenset[str]:
         """Return the keys this file defines."""
@@ -62,7 +66,7 @@ class Prompts:
                 f"prompt {line.key!r} in {self.path} needs {', '.join(sorted(missing))}; "
                 f"got {', '.join(sorted(line.params)) or 'no params'}"
             )
-        return Utterance(prompt.text.format_map(dict(line.params)), prompt.audio)
+        return Utterance(prompt.text.format_map(dict(line.params)), prompt.audio, self.language)
 
     def _prompt(self, key: str) -> _Prompt:
         try:
@@ -104,6 +108,9 @@ def _load(language: str, path: Path, modified: int) -> Prompts:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise PromptError(f"cannot read prompt file {path}: {exc}") from exc
+    reviewed = data.pop("reviewed", False)
+    if not isinstance(reviewed, bool):
+        raise PromptError(f"{path}: reviewed must be true or false (the review mark), not {reviewed!r}")
     prompts: dict[str, _Prompt] = {}
     for key, table in data.items():
         if not isinstance(table, dict) or not isinstance(table.get("text"), str):
@@ -119,7 +126,7 @@ def _load(language: str, path: Path, modified: int) -> Prompts:
             # A recording cannot speak the values filled in at run time.
             raise PromptError(f"{path}: [{key}] uses {{params}}, so it cannot have a recording")
         prompts[key] = _Prompt(table["text"].strip(), audio.strip() if audio else None, params)
-    return Prompts(language, path, prompts)
+    return Prompts(language, path, prompts, reviewed)
 
 
 def _params(path: Path, key: str, text: str) -> frozenset[str]:

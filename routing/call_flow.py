@@ -19,6 +19,7 @@ from cases.events import EventKind
 from cases.journal import record_answer
 from cases.service import apply_answers, get_case_by_call_sid, open_case_for_call, record_event, require_case
 from core.database import Database
+from core.languages import LANGUAGES
 from core.phones import normalize_phone
 from dispatch.policy import DispatchPolicy
 from ivr.menu import Ask, Connect, Step, advance, first_ask
@@ -44,6 +45,8 @@ class CallPolicy:
     queue_limits: QueueLimits | None = None
     #: When surge mode switches itself (checked when a caller joins the queue); None: only by hand.
     surge_rules: surge.SurgeRules | None = None
+    #: The caller languages offered at the first question (setting LANGUAGES).
+    languages: tuple[str, ...] = LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -111,10 +114,10 @@ def answer_step(
     the first time, a municipality to check, ringing a person) in one unit of work with the case.
     `short`: the caller hears surge mode's short menu (decided when her call began).
     """
-    result = advance(step, attempt, digits, short=short)
-    # The language switch (9) re-asks the same question at the same attempt: its answer gets a key of its
+    result = advance(step, attempt, digits, short=short, offered=policy.languages)
+    # A language switch (9, 4-8) re-asks the same question at the same attempt: its answer gets a key of its
     # own, or the caller's real answer that follows would be taken for a repeated delivery and dropped.
-    key = f"gather:{step.value}:{attempt}" + (":language" if result.language else "")
+    key = f"gather:{step.value}:{attempt}" + (f":language:{result.language}" if result.language else "")
     detail = {"step": step.value, "attempt": attempt, "answers": dict(result.answers), "flags": list(result.flags)}
     if isinstance(result.next, Connect):  # why the menu ends here: "0 for a person" is a wish, not a wrong key
         detail["why"] = result.next.why.value

@@ -36,6 +36,7 @@ def call_policy(settings: Settings) -> CallPolicy:
         queue_limits=QueueLimits(max_wait=timedelta(minutes=settings.queue_max_wait_minutes),
                                  max_length=settings.queue_max_length),
         surge_rules=surge_rules(settings),
+        languages=settings.languages,
     )
 
 

@@ -8,8 +8,9 @@ from urllib.parse import urljoin
 
 from twilio.twiml.voice_response import Dial, Gather, Number, Record, VoiceResponse
 
+from core.languages import known
 from core.settings import Settings
-from ivr.menu import Ask, Connect, Line, Step, question
+from ivr.menu import Ask, Connect, Line, Step, language_offers, question
 from ivr.prompts import Utterance, load_prompts
 from models import Case
 from routing.dialplan import Stage, StageKind
@@ -19,9 +20,9 @@ class Voice:
     """Speaks prompts in one language with the voice the settings choose, building absolute URLs."""
 
     def __init__(self, settings: Settings, language: str) -> None:
-        """Prepare prompts and voice for a language ('de' or 'en')."""
+        """Prepare prompts and voice for a caller language (core.languages; German for an unknown one)."""
         self.settings = settings
-        self.language = language if language in ("de", "en") else "de"
+        self.language = known(language)
         self.prompts = load_prompts(self.language)
 
     def url(self, path: str) -> str:
@@ -29,19 +30,28 @@ class Voice:
         base = self.settings.public_base_url
         return base.rstrip("/") + path if base else path
 
+    def say(self, line: Line) -> Utterance:
+        """Return what `line` says: from the call's prompt file, or from its own language's (a language offer)."""
+        if line.language and line.language != self.language:
+            return load_prompts(known(line.language)).say(line)
+        return self.prompts.say(line)
+
     def speak(self, node: VoiceResponse | Gather, line: Line) -> None:
         """Say a prompt, or play its recording when the prompt file names one."""
-        self.utter(node, self.prompts.say(line))
+        self.utter(node, self.say(line))
 
     def utter(self, node: VoiceResponse | Gather, utterance: Utterance) -> None:
-        """Say an utterance's text, or play its recording."""
+        """Say an utterance's text in its language's voice and tag, or play its recording."""
         if utterance.audio:
             base = self.settings.audio_base_url or self.url("/static/audio/")
             node.play(urljoin(base.rstrip("/") + "/", utterance.audio))
-        elif self.language == "en":
-            node.say(utterance.text, language=self.settings.language_en, voice=self.settings.voice_en)
         else:
-            node.say(utterance.text, language="de-DE", voice=self.settings.voice_de)
+            node.say(utterance.text, language=self.settings.language_tag(utterance.language),
+                     voice=self.settings.voice(utterance.language))
+
+    def say_german(self, node: VoiceResponse | Gather, text: str) -> None:
+        """Say a German text that is not a prompt (what only a coordinator hears)."""
+        node.say(text, language=self.settings.language_de, voice=self.settings.voice_de)
 
     def speak_all(self, node: VoiceResponse | Gather, lines: Iterable[Line]) -> None:
         """Say several prompts in order."""
@@ -55,8 +65,9 @@ def render_ask(voice: Voice, ask: Ask, *, say_first: Iterable[Line] = ()) -> str
     Most menu steps answer with one of a few dozen documents, so each is built once per wording
     and settings and then reused (building it with the TwiML classes cost a tenth of a request).
     """
-    lines = (*say_first, *ask.say_first, Line(question(ask.step).prompt))
-    utterances = tuple(voice.prompts.say(line) for line in lines)
+    lines = (*say_first, *ask.say_first, Line(question(ask.step).prompt),
+             *language_offers(ask.step, voice.language, voice.settings.languages))
+    utterances = tuple(voice.say(line) for line in lines)
     return _ask_document(voice.settings, voice.language, ask.step, ask.attempt, utterances, ask.short)
 
 
@@ -294,7 +305,7 @@ def render_callback(
     with AnsweredBy once she answers, and it hangs up on a mailbox instead of connecting it.
     """
     response = VoiceResponse()
-    response.say(announcement, language="de-DE", voice=voice.settings.voice_de)
+    voice.say_german(response, announcement)
     dial = Dial(action=action, method="POST", timeout=voice.settings.ring_timeout_seconds + 10,
                 caller_id=caller_id)
     if family_url:
@@ -317,7 +328,7 @@ def render_callback_unavailable(voice: Voice, reason: str = "no_caller") -> Voic
         "angerufen werden. Bitte wenden Sie sich an die Leitung. Auf Wiederhören.",
     }
     response = VoiceResponse()
-    response.say(texts.get(reason, texts["no_case"]), language="de-DE", voice=voice.settings.voice_de)
+    voice.say_german(response, texts.get(reason, texts["no_case"]))
     response.hangup()
     return response
 
@@ -335,7 +346,7 @@ def render_callback_finished(voice: Voice, *, reached: bool, retry_minutes: int 
                     "einen Rückruf markiert. Auf Wiederhören.")
         else:
             text = "Die Familie wurde nicht erreicht. Der Versuch steht im Verlauf des Falls. Auf Wiederhören."
-        response.say(text, language="de-DE", voice=voice.settings.voice_de)
+        voice.say_german(response, text)
     response.hangup()
     return response
 
