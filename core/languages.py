@@ -13,7 +13,7 @@ from collections.abc import Iterable
 LANGUAGES: tuple[str, ...] = ("de", "en", "tr", "ar", "ru", "uk", "pl")
 DEFAULT = "de"
 
-#: The key that switches the voice menu to a language at the first question (DESIGN.md, "Voice menu keys").
+#: The key that switches the voice menu to a language at the first question (README, "The voice menu and its prompts").
 KEYS: dict[str, str] = {"9": "en", "4": "tr", "5": "ar", "6": "ru", "7": "uk", "8": "pl"}
 KEY_OF: dict[str, str] = {language: key for key, language in KEYS.items()}
 

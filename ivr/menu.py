@@ -213,8 +213,8 @@ def _advance_full(step: Step, attempt: int, digits: str | None, lookup: Callable
         language = LANGUAGE_KEYS[pressed]
         if language not in offered:
             return _not_understood(step, attempt)
-        # The first question again, now in her language (same attempt: choosing is no mistake).
-        return _advance(Ask(Step.CALLER_TYPE, attempt, (Line("welcome"),)), language=language)
+        # The first question again, now in her language, afresh (choosing a language is no mistake).
+        return _advance(Ask(Step.CALLER_TYPE, 1, (Line("welcome"),)), language=language)
     result = _STEP_HANDLERS[step](pressed)
     return result if result is not None else _not_understood(step, attempt)
 

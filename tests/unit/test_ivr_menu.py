@@ -14,6 +14,7 @@ from ivr.menu import (
     Step,
     advance,
     first_ask,
+    language_offers,
     question,
 )
 
@@ -199,7 +200,7 @@ def test_a_good_answer_on_the_second_attempt_carries_on():
 @pytest.mark.parametrize(
     ("step", "digits"),
     [
-        (Step.CALLER_TYPE, "4"),
+        (Step.CALLER_TYPE, "12"),
         (Step.CALLER_TYPE, "11"),
         (Step.CARE_TYPE, "3"),
         (Step.CARE_TYPE, "9"),
@@ -238,6 +239,33 @@ def test_9_switches_to_english_and_repeats_the_menu():
 
 def test_9_on_a_second_attempt_starts_the_english_menu_afresh():
     assert advance(Step.CALLER_TYPE, 2, "9").next == Ask(Step.CALLER_TYPE, 1, (Line("welcome"),))
+
+
+@pytest.mark.parametrize(("key", "language"), [("9", "en"), ("4", "tr"), ("5", "ar"), ("6", "ru"), ("7", "uk"),
+                                               ("8", "pl")])
+def test_each_language_key_at_the_first_question_starts_the_menu_in_that_language(key, language):
+    result = advance(Step.CALLER_TYPE, 2, key)
+    assert result == Advance(answers={}, flags=(), language=language,
+                             next=Ask(Step.CALLER_TYPE, 1, (Line("welcome"),)))
+
+
+def test_the_key_of_a_withdrawn_language_is_not_understood():
+    result = advance(Step.CALLER_TYPE, 1, "5", offered=("de", "en", "tr"))
+    assert result.language is None
+    assert result.next == Ask(Step.CALLER_TYPE, 2, (Line("not_understood"),))
+    assert advance(Step.CALLER_TYPE, 1, "4", offered=("de", "en", "tr")).language == "tr"
+
+
+def test_a_german_first_question_is_followed_by_one_offer_per_other_language_in_its_own_file():
+    assert language_offers(Step.CALLER_TYPE, "de", ("de", "en", "ar")) == (
+        Line("language_choice", language="en"), Line("language_choice", language="ar"))
+    assert language_offers(Step.CALLER_TYPE, "tr", ("de", "en", "tr")) == ()
+    assert language_offers(Step.CARE_TYPE, "de") == ()
+
+
+@pytest.mark.parametrize("key", ["4", "5", "6", "7", "8", "9"])
+def test_a_language_key_elsewhere_is_not_understood(key):
+    assert advance(Step.URGENCY, 1, key).language is None
 
 
 def test_9_elsewhere_is_not_understood():
@@ -359,6 +387,7 @@ def test_line_keys_lists_every_key_the_menu_emits():
         result = advance(step, attempt, digits)
         emitted |= {line.key for line in result.next.say_first}
     emitted |= {line.key for line in first_ask().say_first}
+    emitted |= {line.key for line in language_offers(Step.CALLER_TYPE, "de")}
     assert emitted == set(LINE_KEYS)
 
 
