@@ -80,8 +80,12 @@ def test_welcome_menu_lets_the_caller_press_keys_while_it_speaks(client: Any, ro
     assert gather.get("actionOnEmptyResult") == "true"
     says = gather.findall("Say")
     assert says, "the prompt is spoken inside <Gather>, so keys interrupt it"
-    assert all(s.get("language") == "de-DE" and s.get("voice") for s in says)
-    assert "English" in " ".join(s.text or "" for s in says)
+    german = [s for s in says if s.get("language") == "de-DE"]
+    assert german == says[: len(german)] and all(s.get("voice") == "Polly.Vicki" for s in german)
+    # After the German question, each other offered language offers itself in its own voice and tag.
+    offers = says[len(german):]
+    assert [(s.text, s.get("language"), s.get("voice")) for s in offers[:1]] == [
+        ("For English, press 9.", "en-GB", "Polly.Amy")]
 
 
 def test_happy_path_rings_the_primary_on_duty_with_screening(client: Any, roster: None, runner: Any) -> None:
@@ -148,7 +152,7 @@ def test_english_after_nine(client: Any, roster: None, session: Any) -> None:
     case = session.scalars(select(Case)).one()
     assert (case.language, case.caller_type.value) == ("en", "parent")  # her answer after the switch is kept
     keys = session.scalars(select(CaseEvent.key).where(CaseEvent.key.like("gather:caller_type:%"))).all()
-    assert sorted(keys) == ["gather:caller_type:1", "gather:caller_type:1:language"]
+    assert sorted(keys) == ["gather:caller_type:1", "gather:caller_type:1:language:en"]
 
 
 def test_an_english_employer_is_tagged_too(client: Any, roster: None, session: Any) -> None:
