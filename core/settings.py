@@ -20,6 +20,7 @@ from typing import Any
 
 from core.clock import parse_offset
 from core.inputs import InputError, parse_int
+from core.languages import LANGUAGES as ALL_LANGUAGES
 from core.languages import known, offered, parse_language_list
 
 _TRUE = {"1", "true", "yes", "on", "ja"}
@@ -158,8 +159,8 @@ class Settings:
     language_pl: str = setting("LANGUAGE_PL", "pl-PL")
     #: LANGUAGES: the caller languages the hotline offers (German is always on); withdraw one until a native
     #: speaker of the office has reviewed its prompts and texts.
-    languages: tuple[str, ...] = setting("LANGUAGES", ("de", "en"), read=read_languages,
-                                         shown_default="`de,en`")
+    languages: tuple[str, ...] = setting("LANGUAGES", ALL_LANGUAGES, read=read_languages,
+                                         shown_default="`de,en,tr,ar,ru,uk,pl`")
     #: Base URL recorded prompts are played from (relative audio names are joined to it).
     audio_base_url: str | None = setting("AUDIO_BASE_URL", None, shown_default="`PUBLIC_BASE_URL/static/audio/`")
     #: Retention (PRIVACY.md): voicemails deleted after this many days (also at Twilio).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urljoin
@@ -11,9 +12,11 @@ from twilio.twiml.voice_response import Dial, Gather, Number, Record, VoiceRespo
 from core.languages import known
 from core.settings import Settings
 from ivr.menu import Ask, Connect, Line, Step, language_offers, question
-from ivr.prompts import Utterance, load_prompts
+from ivr.prompts import PromptError, Utterance, load_prompts
 from models import Case
 from routing.dialplan import Stage, StageKind
+
+log = logging.getLogger(__name__)
 
 
 class Voice:
@@ -65,10 +68,22 @@ def render_ask(voice: Voice, ask: Ask, *, say_first: Iterable[Line] = ()) -> str
     Most menu steps answer with one of a few dozen documents, so each is built once per wording
     and settings and then reused (building it with the TwiML classes cost a tenth of a request).
     """
-    lines = (*say_first, *ask.say_first, Line(question(ask.step).prompt),
-             *language_offers(ask.step, voice.language, voice.settings.languages))
-    utterances = tuple(voice.say(line) for line in lines)
+    lines = (*say_first, *ask.say_first, Line(question(ask.step).prompt))
+    offers = language_offers(ask.step, voice.language, voice.settings.languages)
+    utterances = (*(voice.say(line) for line in lines), *_offer_utterances(voice, offers))
     return _ask_document(voice.settings, voice.language, ask.step, ask.attempt, utterances, ask.short)
+
+
+def _offer_utterances(voice: Voice, offers: Iterable[Line]) -> list[Utterance]:
+    """Say the language offers that can be said: one language's missing or broken file must not cost
+    every caller the German welcome (a caller who presses its key anyway reaches the office's line)."""
+    said = []
+    for line in offers:
+        try:
+            said.append(voice.say(line))
+        except PromptError:
+            log.exception("the welcome leaves out the %s offer: its prompt file cannot be read", line.language)
+    return said
 
 
 #: The gather URL's query for surge mode's short menu (webhooks.voice reads it back).

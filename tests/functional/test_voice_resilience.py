@@ -24,8 +24,8 @@ def test_app_starts_and_answers_without_a_reachable_database(settings: Any) -> N
 def test_a_prompt_with_a_recording_is_played_instead_of_spoken(client: Any, tmp_path: Path,
                                                                  monkeypatch: Any) -> None:
     source = Path(__file__).resolve().parents[2] / "ivr" / "prompts"
-    for name in ("de.toml", "en.toml"):
-        shutil.copy(source / name, tmp_path / name)
+    for path in source.glob("*.toml"):
+        shutil.copy(path, tmp_path / path.name)
     de = tmp_path / "de.toml"
     de.write_text(de.read_text().replace(
         '[welcome]\ntext = "', '[welcome]\naudio = "willkommen.mp3"\ntext = "'), encoding="utf-8")
@@ -36,3 +36,16 @@ def test_a_prompt_with_a_recording_is_played_instead_of_spoken(client: Any, tmp_
     assert gather[0].tag == "Play"
     assert gather[0].text == "https://hotline.example.org/static/audio/willkommen.mp3"
     assert gather[1].tag == "Say"  # the rest is still spoken
+
+
+def test_a_broken_or_missing_language_file_leaves_out_its_offer_not_the_welcome(client: Any, tmp_path: Path,
+                                                                               monkeypatch: Any) -> None:
+    source = Path(__file__).resolve().parents[2] / "ivr" / "prompts"
+    for path in source.glob("*.toml"):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "tr.toml").write_text("[welcome\n", encoding="utf-8")  # an edit gone wrong
+    (tmp_path / "ar.toml").unlink()
+    monkeypatch.setenv("PROMPTS_DIR", str(tmp_path))
+    root = twiml(twilio_post(client, "/voice/incoming", {"CallSid": "CA" + "7" * 32, "From": "+4915112345678"}))
+    tags = [say.get("language") for say in root.find("Gather").iter("Say")]
+    assert tags == ["de-DE", "de-DE", "en-GB", "ru-RU", "uk-UA", "pl-PL"]

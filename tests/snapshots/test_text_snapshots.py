@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from core.languages import LANGUAGES
 from core.textfiles import load_toml
 from dispatch.sms_commands import render_text
 from ivr.menu import Line
@@ -64,7 +65,7 @@ def test_every_sms_command_answer(language: str) -> None:
     assert_snapshot(f"sms_command_texts_{language}.txt", "\n".join(lines))
 
 
-@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_every_voice_prompt(language: str) -> None:
     prompts = load_prompts(language)
     lines = []

@@ -1,5 +1,6 @@
 """Snapshots of the TwiML of every menu path: every key at every question, silence, invalid keys twice,
-English, the dial stages, screening, voicemail, after hours, the static fallback and the call-back legs."""
+English, the other languages, the dial stages, screening, voicemail, after hours, the static fallback and the
+call-back legs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import BERLIN, FrozenClock
+from core.languages import KEY_OF, name
 from models import Case
 from tests.factories import ANNA, BEN, PARENT, make_roster
 from tests.helpers import twilio_post
@@ -152,6 +154,15 @@ def test_whole_calls_in_german_and_english(transcript: Transcript, roster: None,
         transcript.walk(transcript.new_call(), [("caller_type", "9"), *PREFIX["postcode"], ("postcode", code)],
                         record_from=len(PREFIX["postcode"]) + 2)
     assert_snapshot("voice_calls.txt", transcript.text())
+
+
+def test_whole_calls_in_the_other_languages(transcript: Transcript, roster: None) -> None:
+    for language in ("tr", "ar", "ru", "uk", "pl"):
+        key = KEY_OF[language]
+        transcript.note(f"{name(language, 'en')} ({key}), child: every answer")
+        transcript.walk(transcript.new_call(), [("caller_type", key), *HAPPY])
+        _dial_stages(transcript, language_keys=[("caller_type", key), *HAPPY], title=name(language, "en"))
+    assert_snapshot("voice_calls_languages.txt", transcript.text())
 
 
 def _digits(digits: str | None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from core.languages import LANGUAGES
 from geo import PostcodeInfo, PostcodeKind
 from ivr.menu import (
     LINE_KEYS,
@@ -254,6 +255,20 @@ def test_the_key_of_a_withdrawn_language_is_not_understood():
     assert result.language is None
     assert result.next == Ask(Step.CALLER_TYPE, 2, (Line("not_understood"),))
     assert advance(Step.CALLER_TYPE, 1, "4", offered=("de", "en", "tr")).language == "tr"
+
+
+@pytest.mark.parametrize(("key", "language"), [("9", "en"), ("4", "tr"), ("5", "ar"), ("6", "ru"), ("7", "uk"),
+                                               ("8", "pl")])
+def test_each_language_key_switches_only_while_its_language_is_offered(key, language):
+    assert advance(Step.CALLER_TYPE, 1, key, offered=("de", language)).language == language
+    withdrawn = advance(Step.CALLER_TYPE, 1, key, offered=tuple(c for c in LANGUAGES if c != language))
+    assert withdrawn.language is None
+    assert withdrawn.next == Ask(Step.CALLER_TYPE, 2, (Line("not_understood"),))
+    assert advance(Step.CALLER_TYPE, 2, key, offered=("de",)).next == GIVE_UP  # asked twice: a person
+
+
+def test_every_language_is_offered_by_default_in_the_contracts_order():
+    assert [line.language for line in language_offers(Step.CALLER_TYPE, "de")] == ["en", "tr", "ar", "ru", "uk", "pl"]
 
 
 def test_a_german_first_question_is_followed_by_one_offer_per_other_language_in_its_own_file():
