@@ -7,6 +7,10 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core.languages import KEY_OF, LANGUAGES
+from core.languages import name as language_name
+from core.settings import default
+
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -96,3 +100,15 @@ def test_the_phone_claim_is_measured_by_a_browser_test() -> None:
     phone_test = (ROOT / "tests" / "browser" / "test_phone.py").read_text()
     assert '"width": 375' in phone_test and "scrollWidth" in phone_test
     assert "at 375 px no page scrolls sideways" in README
+
+
+def test_the_languages_table_names_each_languages_key_file_voice_and_tag() -> None:
+    rows = {cells[0]: cells[1:5] for cells in
+            (re.findall(r"[^|]+", row.replace("`", "")) for row in
+             re.findall(r"^\|(.+)\|$", section("Languages"), re.M)[2:])}
+    rows = {key.strip(): [cell.strip() for cell in cells] for key, cells in rows.items()}
+    assert list(rows) == [language_name(language, "en") for language in LANGUAGES]
+    for language in LANGUAGES:
+        key, file, voice, tag = rows[language_name(language, "en")]
+        assert key == KEY_OF.get(language, "—") and file == f"{language}.toml"
+        assert (voice, tag) == (default(f"voice_{language}"), default(f"language_{language}")), language
