@@ -12,7 +12,15 @@ from ivr.menu import (
     first_ask,
     question,
 )
-from ivr.prompts import LANGUAGES, PromptError, Prompts, Utterance, load_prompts
+from ivr.prompts import (
+    LANGUAGES,
+    PromptError,
+    Prompts,
+    Utterance,
+    find_prompt_problems,
+    find_unreviewed,
+    load_prompts,
+)
 from ivr.summary import describe_case
 
 __all__ = [
@@ -29,6 +37,8 @@ __all__ = [
     "Utterance",
     "advance",
     "describe_case",
+    "find_prompt_problems",
+    "find_unreviewed",
     "first_ask",
     "load_prompts",
     "question",

@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from core.errors import HotlineError
+from core.languages import DEFAULT as DEFAULT_LANGUAGE
 from core.languages import LANGUAGES
 from ivr.menu import Line
 
-__all__ = ["DEFAULT_DIRECTORY", "DIRECTORY_VARIABLE", "LANGUAGES", "PromptError", "Prompts", "Utterance", "load_prompts", "prompts_directory"]
+__all__ = ["DEFAULT_DIRECTORY", "DIRECTORY_VARIABLE", "LANGUAGES", "PromptError", "Prompts", "Utterance",
+           "find_prompt_problems", "find_unreviewed", "load_prompts", "prompts_directory"]
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "prompts"
 DIRECTORY_VARIABLE = "PROMPTS_DIR"
 
@@ -93,6 +95,46 @@ def load_prompts(language: str, directory: Path | None = None) -> Prompts:
     except OSError as exc:
         raise PromptError(f"cannot read prompt file {path}: {exc.strerror}") from exc
     return _load(language, path, modified)
+
+
+def find_prompt_problems(languages: Iterable[str], directory: Path | None = None) -> dict[str, str]:
+    """Return what is wrong with each language's prompt file: unreadable, or other keys or {params} than German's.
+
+    German's own file is checked first; when it cannot be read, that is the only problem named.
+    """
+    try:
+        german = load_prompts(DEFAULT_LANGUAGE, directory)
+    except PromptError as exc:
+        return {DEFAULT_LANGUAGE: str(exc)}
+    problems: dict[str, str] = {}
+    for language in languages:
+        if language == DEFAULT_LANGUAGE:
+            continue
+        try:
+            prompts = load_prompts(language, directory)
+        except PromptError as exc:
+            problems[language] = str(exc)
+            continue
+        missing, extra = sorted(german.keys() - prompts.keys()), sorted(prompts.keys() - german.keys())
+        params = sorted(key for key in german.keys() & prompts.keys() if german.params(key) != prompts.params(key))
+        found = ([f"lacks {', '.join(missing)}"] if missing else []) + (
+            [f"has unknown {', '.join(extra)}"] if extra else []) + (
+            [f"other {{params}} than German in {', '.join(params)}"] if params else [])
+        if found:
+            problems[language] = f"{prompts.path.name}: " + "; ".join(found)
+    return problems
+
+
+def find_unreviewed(languages: Iterable[str], directory: Path | None = None) -> list[str]:
+    """Return the languages whose readable prompt file still says `reviewed = false`, in the given order."""
+    unreviewed = []
+    for language in languages:
+        try:
+            if not load_prompts(language, directory).reviewed:
+                unreviewed.append(language)
+        except PromptError:
+            continue  # find_prompt_problems names it
+    return unreviewed
 
 
 @lru_cache(maxsize=16)

@@ -18,6 +18,7 @@ from core.container import Services
 from core.database import WORKER_LOCK_KEY, Database
 from core.settings import Settings
 from geo import lookup_postcode
+from ivr import find_prompt_problems, find_unreviewed
 from models import Caregiver, Role, User
 from models.billing import MemberMunicipality
 from ops import doctor
@@ -53,6 +54,9 @@ def run_checkup(
             results += [doctor.not_checked(key, reason=f"{type(exc).__name__}") for key in DATABASE_CHECKS]
     results += _twilio_checks(settings)
     results.append(doctor.check_fallback_number(fallback_number=settings.fallback_number))
+    results.append(doctor.check_prompts(offered=settings.languages,
+                                        problems=find_prompt_problems(settings.languages),
+                                        unreviewed=find_unreviewed(settings.languages)))
     production = bool(settings.public_base_url and settings.public_base_url.startswith("https://")) or (
         (database.url or "").startswith("postgresql")
     )

@@ -8,11 +8,12 @@ message exists in German (the product's language) and English.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.clock import BERLIN
+from core.languages import name
 from ops.number_setup import FieldPlan
 
 #: A worker that has not ticked for this long counts as stopped (as /healthz says "stale").
@@ -281,6 +282,25 @@ def check_secrets(*, production: bool, secret_key_generated: bool, simulator_mod
                        "TWILIO_AUTH_TOKEN in /etc/fluxx/fluxx.env setzen.",
                        "Set SECRET_KEY (e.g. python -c 'import secrets; print(secrets.token_hex(32))') and "
                        "TWILIO_AUTH_TOKEN in /etc/fluxx/fluxx.env.")
+
+
+def check_prompts(*, offered: Sequence[str], problems: Mapping[str, str], unreviewed: Sequence[str]) -> CheckResult:
+    """Judge the voice prompts: every offered language's file readable, with German's prompts; name the unreviewed."""
+    if problems:
+        listed = "; ".join(f"{language}: {problem}" for language, problem in problems.items())
+        return CheckResult("prompts", Status.ERROR, f"Ansagedatei(en) fehlerhaft: {listed}.",
+                           f"Prompt file(s) broken: {listed}.",
+                           "Datei korrigieren (README, „Languages“) oder die Sprache in LANGUAGES weglassen; bis dahin "
+                           "bietet die Begrüßung sie nicht an.",
+                           "Fix the file (README, \"Languages\") or leave the language out of LANGUAGES; until then the "
+                           "welcome does not offer it.")
+    if unreviewed:
+        return ok("prompts", f"Ansagen in {len(offered)} Sprachen angeboten; noch nicht von einer Muttersprachlerin "
+                  f"geprüft: {', '.join(name(code, 'de') for code in unreviewed)}.",
+                  f"Prompts offered in {len(offered)} languages; not yet reviewed by a native speaker: "
+                  f"{', '.join(name(code, 'en') for code in unreviewed)}.")
+    return ok("prompts", f"Ansagen in {len(offered)} Sprachen angeboten, alle geprüft.",
+              f"Prompts offered in {len(offered)} languages, all reviewed.")
 
 
 def not_checked(key: str, *, reason: str | None = None) -> CheckResult:

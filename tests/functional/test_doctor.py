@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,13 +71,30 @@ def test_a_healthy_setup_is_all_ok_and_exits_zero(
 
     assert result.exit_code == 0, result.output
     lines = _lines(result.output)
-    assert len(lines) == 11 and all(line.startswith("ok") for line in lines), result.output
+    assert len(lines) == 12 and all(line.startswith("ok") for line in lines), result.output
     assert "schema current" in result.output
     assert "Worker ticking (3 s ago" in result.output and "host-a:4242" in result.output
     assert "points all its webhooks (POST) at this app" in result.output
     assert twilio_standin.number_requests("POST") == []  # the doctor only reads
     for record in twilio_standin.requests:
         assert_accepted_by_twilio_api(record, twilio_openapi)
+
+
+def test_a_broken_prompt_file_is_an_error_and_the_unreviewed_languages_are_named(
+    app: Any, healthy: None, tmp_path: Any, monkeypatch: Any
+) -> None:
+    source = Path(__file__).resolve().parents[2] / "ivr" / "prompts"
+    for path in source.glob("*.toml"):
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.setenv("PROMPTS_DIR", str(tmp_path))
+    [prompts] = [line for line in _lines(_doctor(app, "--language", "en").output) if "Prompts" in line]
+    assert prompts.startswith("ok") and "not yet reviewed by a native speaker: Turkish, Arabic, Russian" in prompts
+
+    (tmp_path / "uk.toml").write_text("[welcome\n", encoding="utf-8")
+    result = _doctor(app, "--language", "en")
+    assert result.exit_code == 1
+    [prompts] = [line for line in _lines(result.output) if "Prompt file" in line]
+    assert prompts.startswith("error") and "uk: cannot read prompt file" in prompts and "LANGUAGES" in prompts
 
 
 def test_each_problem_is_one_error_line_with_advice(

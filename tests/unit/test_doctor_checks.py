@@ -9,6 +9,7 @@ from ops.doctor import (
     Status,
     check_certificates,
     check_outbox,
+    check_prompts,
     check_public_base_url,
     check_roster,
     check_secrets,
@@ -81,3 +82,13 @@ def test_exit_status_is_one_only_on_an_error() -> None:
     warning = check_outbox(stuck=0, oldest_age=None, failed_last_day=1)
     assert exit_status([ok("x", "a", "b"), warning]) == 0
     assert exit_status([warning, check_worker(ticks=[], lock_holder=None, now=NOW)]) == 1
+
+
+def test_prompts_are_an_error_when_an_offered_file_is_broken_and_name_the_unreviewed() -> None:
+    broken = check_prompts(offered=("de", "tr"), problems={"tr": "tr.toml: lacks closed"}, unreviewed=())
+    assert broken.status is Status.ERROR and "tr: tr.toml: lacks closed" in broken.en and "LANGUAGES" in broken.todo_en
+    unreviewed = check_prompts(offered=("de", "en", "tr", "ar"), problems={}, unreviewed=("tr", "ar"))
+    assert unreviewed.status is Status.OK
+    assert unreviewed.en == "Prompts offered in 4 languages; not yet reviewed by a native speaker: Turkish, Arabic."
+    assert unreviewed.de.endswith("noch nicht von einer Muttersprachlerin geprüft: Türkisch, Arabisch.")
+    assert check_prompts(offered=("de", "en"), problems={}, unreviewed=()).en.endswith("all reviewed.")

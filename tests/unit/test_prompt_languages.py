@@ -9,7 +9,7 @@ import tomllib
 import pytest
 
 from core.languages import LANGUAGES
-from ivr.prompts import Prompts, load_prompts
+from ivr.prompts import Prompts, find_prompt_problems, find_unreviewed, load_prompts
 
 OTHERS = [language for language in LANGUAGES if language != "de"]
 # Words of the German prompts that must not survive in another language's file (whole words, as written).
@@ -93,3 +93,25 @@ def test_the_wording_check_sees_through_placeholders_digits_and_names():
     assert wording("{digits}, {municipality}.") == ""
     assert wording("Fluxx: 1 1 2.") == ""
     assert wording("Fluxx-Anruf. {summary} Zum Annehmen drücken Sie die 1.") == "Anruf Zum Annehmen drücken Sie die"
+
+
+def test_the_shipped_files_have_no_problems_and_five_await_review():
+    assert find_prompt_problems(LANGUAGES) == {}
+    assert find_unreviewed(LANGUAGES) == ["tr", "ar", "ru", "uk", "pl"]
+
+
+def test_find_prompt_problems_names_what_is_wrong_in_each_file(tmp_path):
+    source = load_prompts("de").path.parent
+    for language in ("de", "en", "tr", "ar"):
+        (tmp_path / f"{language}.toml").write_text((source / f"{language}.toml").read_text(encoding="utf-8"),
+                                                   encoding="utf-8")
+    english = tmp_path / "en.toml"
+    english.write_text(english.read_text(encoding="utf-8").replace("[queue_max_wait]", "[queue_max_waits]")
+                       .replace("{minutes} minutes", "{minute} minutes"), encoding="utf-8")
+    (tmp_path / "tr.toml").write_text("[welcome\n", encoding="utf-8")
+    problems = find_prompt_problems(("de", "en", "tr", "ar", "ru"), tmp_path)
+    assert set(problems) == {"en", "tr", "ru"}
+    assert problems["en"] == ("en.toml: lacks queue_max_wait; has unknown queue_max_waits; "
+                              "other {params} than German in queue_estimate")
+    assert "cannot read prompt file" in problems["tr"] and "cannot read prompt file" in problems["ru"]
+    assert find_unreviewed(("de", "en", "tr", "ar"), tmp_path) == ["ar"]
