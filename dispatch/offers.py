@@ -33,6 +33,8 @@ from cases.service import case_fields, record_event
 from core.claims import claim
 from core.database import rowcount
 from core.errors import HotlineError
+from core.languages import DEFAULT as DEFAULT_LANGUAGE
+from core.languages import known
 from core.logs import mask_phone
 from core.phones import is_mobile
 from dispatch.matching import Ranked, find_no_match_reasons, find_ranked_candidates
@@ -109,14 +111,14 @@ def choose_code(taken: Collection[str], *, rng: random.Random | None = None) -> 
 
 
 def caregiver_language(caregiver: Caregiver) -> str:
-    """Return the language of a caregiver's job SMS: English when it is her first language, else German."""
+    """Return the language of a caregiver's SMS: her first language when it is one of the seven, else German."""
     languages = caregiver.languages or []
-    return "en" if languages and str(languages[0]).lower() == "en" else "de"
+    return known(str(languages[0])) if languages else DEFAULT_LANGUAGE
 
 
 def parent_language(case: Case) -> str:
-    """Return the language of the parent's SMS: English when the call was in English."""
-    return "en" if (case.language or "").lower().startswith("en") else "de"
+    """Return the language of the family's SMS: the language of the call (German when unknown)."""
+    return known(case.language)
 
 
 # --- Queries ---------------------------------------------------------------------------------
@@ -798,11 +800,18 @@ def _clean_code(code: str | None) -> str | None:
 
 
 def offer_text(case: Case, *, code: str, language: str, now: datetime) -> str:
-    """Return the offer SMS: area, who, when, how long, how to answer; nothing that names the family."""
+    """Return the offer SMS: area, who, when, how long, how to answer; nothing that names the family.
+
+    When the family does not speak German, the offer names its language ("Familie spricht Türkisch"),
+    so a caregiver knows before she says JA; German is what every caregiver speaks, so it goes unsaid.
+    """
+    family = parent_language(case)
+    extra = {} if family == DEFAULT_LANGUAGE else {"family_language": word(f"languages.{family}", language=language)}
     return job_text(
-        "offer",
+        "offer_language" if extra else "offer",
         language=language,
         code=code,
+        **extra,
         who=describe_who(
             care_type=case.care_type.value if case.care_type is not None else None,
             children=case.children,

@@ -5,8 +5,8 @@ Who the sender is decides what a command means:
 - a caregiver (her mobile number is on file): JA/NEIN answer offers (dispatch.offers sends every
   job-related SMS itself), STOP/START opt her out and in, START <code> / ENDE <code> record when
   care began and ended for the assignment with that code (billing.hours; confirmed by SMS with the
-  time noted), anything else gets the help text — in her language (English when her first language
-  is English, German otherwise);
+  time noted), anything else gets the help text — in her first language when it is one of the
+  seven (commands.<language>.toml; a text missing there is German), German otherwise;
 - a coordinator — a number on the roster with a shift ending within the last COORDINATOR_WINDOW
   or starting within the next (so a coordinator can dispatch between her shifts, and a number
   that left the roster months ago cannot): `SENDEN <reference>` starts a dispatch, anything else
@@ -46,6 +46,7 @@ from caregivers.queries import get_caregiver_by_phone
 from cases.service import get_case_by_reference
 from core.claims import claim
 from core.errors import HotlineError
+from core.languages import LANGUAGES
 from core.logs import mask_phone
 from core.phones import format_national
 from core.settings import Settings
@@ -62,7 +63,7 @@ from dispatch.offers import (
 from dispatch.policy import DispatchPolicy
 from dispatch.replies import Reply, ReplyKind
 from messaging.outbox import enqueue_sms
-from messaging.texts import LANGUAGES, TEXTS_DIR, gsm_safe
+from messaging.texts import TEXTS_DIR, gsm_safe
 from models import Caregiver, Offer, OutboxMessage, Shift
 
 log = logging.getLogger(__name__)
@@ -223,10 +224,11 @@ def render_text(key: str, language: str, **values: object) -> str:
 
 
 def load_command_texts(language: str) -> dict[str, Any]:
-    """Return the command texts of a language (messaging/texts/commands.<language>.toml; {} if unknown)."""
-    if language not in LANGUAGES:
+    """Return the command texts of a language by section (messaging/texts/commands.<language>.toml; {} if none)."""
+    path = TEXTS_DIR / f"commands.{language}.toml"
+    if language not in LANGUAGES or not path.is_file():
         return {}
-    return load_toml(TEXTS_DIR / f"commands.{language}.toml")
+    return {section: texts for section, texts in load_toml(path).items() if isinstance(texts, dict)}
 
 
 def fit_reason(reason: str, *, room: int = 200) -> str:

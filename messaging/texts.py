@@ -1,10 +1,18 @@
 """The SMS about a job (offer, details for the winner, "already taken", withdrawal, parent, coordinators).
 
-The wording lives in messaging/texts/de.toml and en.toml, which the coordination office can edit;
-this module fills them in. Every message must fit into MAX_SEGMENTS SMS segments: free text typed
-by a person (the parent's name, the address) is first made GSM-7 safe where a close letter exists
-("Ş" -> "S", typographic dashes and quotes -> ASCII), and shortened with "..." when it still does
-not fit. Family names and phone numbers never appear in an offer.
+The wording lives in messaging/texts/<language>.toml, one file per caller language
+(core.languages), which the coordination office can edit; this module fills them in. The family's
+SMS are in the caller's language and a caregiver's in her first language; what only the coordinators
+read stays German (GERMAN_ONLY: the other files need not carry those keys). Each file carries a
+review mark (`reviewed = true` once a native speaker of the office has confirmed it; is_reviewed).
+
+Every message must fit into MAX_SEGMENTS SMS segments: GSM-7 (160 characters, 153 per segment)
+or, as soon as one character is outside it (Turkish ş, Polish ł, Cyrillic, Arabic), UCS-2 (70, 67
+per segment). Free text typed by a person (the parent's name, the address) is made GSM-7 safe where
+a close letter exists ("Ş" -> "S", typographic dashes and quotes -> ASCII) when the rest of the
+text is GSM-7 (in a UCS-2 text that would only lose letters); a Latin-script text that is still too
+long in UCS-2 is sent in those close GSM-7 letters; free text is shortened with "..." when it still
+does not fit. Family names and phone numbers never appear in an offer.
 """
 
 from __future__ import annotations
@@ -16,13 +24,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core import languages
 from core.clock import BERLIN
 from core.errors import HotlineError
+from core.languages import known
 from core.textfiles import load_toml
 
-LANGUAGES = ("de", "en")
+#: The languages with SMS texts: every caller language.
+LANGUAGES: tuple[str, ...] = languages.LANGUAGES
 TEXTS_DIR = Path(__file__).resolve().parent / "texts"
 MAX_SEGMENTS = 2
+#: Keys (and tables) only the coordinators read: always German, so the other languages' files need not
+#: have them (en.toml keeps its English copies).
+GERMAN_ONLY = frozenset(
+    {"family_undelivered", "call_parent", "unfilled", "unfilled_why", "backed_out", "surge_help",
+     "fallback.withheld", "no_match"}
+)
 
 #: GSM 03.38 basic character set (one septet each) and its extension table (two septets each).
 GSM7_BASIC = frozenset(
@@ -108,6 +125,17 @@ def load_job_texts(language: str) -> Mapping[str, Any]:
     return load_toml(TEXTS_DIR / f"{language}.toml")
 
 
+def is_reviewed(language: str) -> bool:
+    """Return True when a native speaker has confirmed the language's SMS texts (`reviewed = true` in
+    <language>.toml and, when it exists, commands.<language>.toml)."""
+    if language not in LANGUAGES:
+        return False
+    commands = TEXTS_DIR / f"commands.{language}.toml"
+    return load_job_texts(language).get("reviewed") is True and (
+        not commands.is_file() or load_toml(commands).get("reviewed") is True
+    )
+
+
 def job_text(
     key: str,
     *,
@@ -129,13 +157,21 @@ def fill_text(
     max_segments: int = MAX_SEGMENTS,
 ) -> str:
     """Return the text `key` filled in with `params` (job_text with the params as one mapping)."""
-    template = _lookup(load_job_texts(language if language in LANGUAGES else "de"), key)
+    template = _lookup(load_job_texts(known(language)), key)
     values = {name: str(value) for name, value in params.items()}
-    for name in shrink:
-        values[name] = gsm_safe(values[name])
+    if gsm7_septets(template.format_map({**values, **dict.fromkeys(shrink, "")})) is not None:
+        for name in shrink:
+            values[name] = gsm_safe(values[name])
     text = template.format_map(values)
     if sms_segments(text) <= max_segments:
         return text
+    if gsm7_septets(gsm_safe(template)) is not None and gsm7_septets(template) is None:
+        # A Latin-script text (Turkish, Polish) too long for UCS-2: its close GSM-7 letters fit twice as much.
+        template = gsm_safe(template)
+        values = {name: gsm_safe(value) for name, value in values.items()}
+        text = template.format_map(values)
+        if sms_segments(text) <= max_segments:
+            return text
     for name in shrink:
         full = values[name]
         # The longest prefix of this field with which the message fits (binary search).
@@ -237,7 +273,7 @@ def describe_when(
         return word("when.today_at", language=language, time=time)
     if days == 1:
         return word("when.tomorrow_at", language=language, time=time)
-    weekdays = load_job_texts(language)["weekdays"]
+    weekdays = load_job_texts(known(language))["weekdays"]
     return word(
         "when.date_at",
         language=language,
@@ -251,9 +287,7 @@ def describe_duration(*, expected_hours: float | None, language: str) -> str:
     """Return roughly how long care lasts: "ca. 4 Std.", "ca. 2,5 Std.", or that it is still open."""
     if not expected_hours or expected_hours <= 0:
         return word("duration.unknown", language=language)
-    hours = f"{round(expected_hours * 2) / 2:g}"
-    if language == "de":
-        hours = hours.replace(".", ",")
+    hours = f"{round(expected_hours * 2) / 2:g}".replace(".", str(load_job_texts(known(language))["decimal_mark"]))
     return word("duration.hours", language=language, hours=hours)
 
 

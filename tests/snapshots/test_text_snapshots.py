@@ -14,7 +14,7 @@ from core.textfiles import load_toml
 from dispatch.sms_commands import render_text
 from ivr.menu import Line
 from ivr.prompts import DEFAULT_DIRECTORY, load_prompts
-from messaging.texts import TEXTS_DIR, job_text
+from messaging.texts import LANGUAGES, TEXTS_DIR, job_text
 from tests.snapshots.snapshot import assert_snapshot
 
 #: A sample for each placeholder; one not listed here is shown as [name].
@@ -27,7 +27,7 @@ SAMPLES = {
     "examples": "JA 12 oder JA 34", "time": "14:30", "count": "3", "n": "2", "age": "3 J.", "level": "2",
     "hours": "4,5", "weekday": "Fr", "date": "27.11.", "digits": "3 0 1 5 9", "municipality": "Hannover",
     "other_municipality": "Langenhagen", "number": "1 1 2", "hours_text": "Montag bis Samstag", "minutes": "15",
-    "position": "3", "waiting": "7",
+    "position": "3", "waiting": "7", "family_language": "Türkisch",
 }
 
 
@@ -47,7 +47,7 @@ def _sample(names: list[str]) -> dict[str, str]:
     return {name: SAMPLES.get(name, f"[{name}]") for name in names}
 
 
-@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_every_job_sms_text(language: str) -> None:
     lines = []
     for key, template in _strings(load_toml(TEXTS_DIR / f"{language}.toml")):
