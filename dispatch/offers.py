@@ -805,29 +805,29 @@ def offer_text(case: Case, *, code: str, language: str, now: datetime) -> str:
     When the family does not speak German, the offer names its language ("Familie spricht Türkisch"),
     so a caregiver knows before she says JA; German is what every caregiver speaks, so it goes unsaid.
     """
-    family = parent_language(case)
-    extra = {} if family == DEFAULT_LANGUAGE else {"family_language": word(f"languages.{family}", language=language)}
-    return job_text(
-        "offer_language" if extra else "offer",
-        language=language,
-        code=code,
-        **extra,
-        who=describe_who(
+    params: dict[str, object] = {
+        "code": code,
+        "who": describe_who(
             care_type=case.care_type.value if case.care_type is not None else None,
             children=case.children,
             child_age=case.child_age,
             care_level=case.care_level,
             language=language,
         ),
-        area=describe_area(postcode=case.postcode, municipality=case.municipality),
-        when=describe_when(
+        "area": describe_area(postcode=case.postcode, municipality=case.municipality),
+        "when": describe_when(
             urgency=case.urgency.value if case.urgency is not None else None,
             care_starts_at=case.care_starts_at,
             now=now,
             language=language,
         ),
-        duration=describe_duration(expected_hours=case.expected_hours, language=language),
-    )
+        "duration": describe_duration(expected_hours=case.expected_hours, language=language),
+    }
+    family = parent_language(case)
+    if family == DEFAULT_LANGUAGE:
+        return fill_text("offer", params, language=language)
+    params["family_language"] = word(f"languages.{family}", language=language)
+    return fill_text("offer_language", params, language=language)
 
 
 def winner_text(case: Case, *, language: str) -> str:
