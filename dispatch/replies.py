@@ -7,6 +7,9 @@ What is accepted (case, surrounding spaces, quotes, emoji and punctuation such a
         `OK <code>` / `OKAY <code>` also accept, but only with a code: a bare `ok` is how people
         acknowledge a message (e.g. "already taken"), and must never accept another job.
 - NO    `NEIN`, `N`, `NO`, `NEE`, optionally with a code.
+- The same yes and no in the caller languages (core.languages), so a caregiver may answer in her own:
+        Turkish `EVET`/`HAYIR`, Polish `TAK`/`NIE`, Russian `ДА`/`НЕТ`, Ukrainian `ТАК`/`НІ`, Arabic
+        `نعم`/`لا` (with a code as above: `EVET 12`, `ДА12`, `نعم 12`). The offers themselves say JA/NEIN.
 - STOP  `STOP`, `STOPP`, `ABMELDEN` and Twilio's own opt-out words `STOPALL`, `UNSUBSCRIBE`,
         `CANCEL`, `END`, `QUIT`, `REVOKE`, `OPTOUT`.
 - START `START`, `ANMELDEN`, `UNSTOP` — a bare word only: opt back in.
@@ -64,6 +67,9 @@ UNKNOWN = Reply(ReplyKind.UNKNOWN)
 _WORDS: dict[str, ReplyKind] = {
     **dict.fromkeys(("ja", "j", "yes", "y"), ReplyKind.YES),
     **dict.fromkeys(("nein", "n", "no", "nee"), ReplyKind.NO),
+    # The caller languages' yes and no, casefolded ("HAYIR" folds to "hayir", "hayır" stays).
+    **dict.fromkeys(("evet", "tak", "да", "так", "نعم"), ReplyKind.YES),
+    **dict.fromkeys(("hayır", "hayir", "nie", "нет", "ні", "لا"), ReplyKind.NO),
     **dict.fromkeys(
         ("stop", "stopp", "abmelden", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"),
         ReplyKind.STOP,
@@ -77,12 +83,13 @@ _WORDS: dict[str, ReplyKind] = {
 _YES_WITH_CODE_ONLY = frozenset({"ok", "okay"})
 #: Courtesy that changes nothing.
 _FILLERS = frozenset(
-    {"gerne", "gern", "bitte", "danke", "dankeschön", "leider", "sorry", "please", "thanks", "thank", "you"}
+    {"gerne", "gern", "bitte", "danke", "dankeschön", "leider", "sorry", "please", "thanks", "thank", "you",
+     "teşekkürler", "tesekkurler", "lütfen", "dziękuję", "dzięki", "спасибо", "дякую", "شكرا"}
 )
 #: An offer code: one to six letters or digits with at least one digit (`12`, `7A`).
 _CODE = re.compile(r"^(?=[a-z]*\d)[a-z0-9]{1,6}$")
-#: A compact word and code, `ja12`, `nein34`.
-_COMPACT = re.compile(r"^([a-z]+?)(\d[a-z0-9]{0,5})$")
+#: A compact word and code, `ja12`, `nein34`, `да12` (a word of letters of any script).
+_COMPACT = re.compile(r"^([^\W\d_]+?)(\d[a-z0-9]{0,5})$")
 #: A reference as coordinators type it (`K7Q2`, `k7 q2`, `#K7Q2`): letters and digits.
 _REFERENCE = re.compile(r"^[a-z0-9]{2,12}$")
 #: A reply longer than this is a text, not a command (and is never tokenised).

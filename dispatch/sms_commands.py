@@ -12,7 +12,8 @@ Who the sender is decides what a command means:
   that left the roster months ago cannot): `SENDEN <reference>` starts a dispatch, anything else
   gets the coordinators' help text, in German. A coordinator who is also a caregiver is treated as
   a coordinator for SENDEN and as a caregiver for everything else;
-- anybody else gets one pointer to the hotline's phone line per POINTER_INTERVAL, and nothing more.
+- anybody else gets one pointer to the hotline's phone line per POINTER_INTERVAL, and nothing more:
+  in the language of her latest call when she called the hotline (a family answering its SMS).
 
 Automatic replies (everything this module sends: help, pointer, confirmations, errors) are
 rate-limited: at most REPLY_LIMIT_PER_HOUR per number per hour, counted from the outbox (purposes
@@ -46,7 +47,7 @@ from caregivers.queries import get_caregiver_by_phone
 from cases.service import get_case_by_reference
 from core.claims import claim
 from core.errors import HotlineError
-from core.languages import LANGUAGES
+from core.languages import LANGUAGES, known
 from core.logs import mask_phone
 from core.phones import format_national
 from core.settings import Settings
@@ -64,7 +65,7 @@ from dispatch.policy import DispatchPolicy
 from dispatch.replies import Reply, ReplyKind
 from messaging.outbox import enqueue_sms
 from messaging.texts import TEXTS_DIR, gsm_safe
-from models import Caregiver, Offer, OutboxMessage, Shift
+from models import Caregiver, Case, Offer, OutboxMessage, Shift
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +175,15 @@ def act_on_sms(
         return _caregiver(session, answer, caregiver=caregiver, reply=reply)
     if _pointer_sent_recently(session, to=sender, since=now - POINTER_INTERVAL):
         return SmsOutcome.POINTER_SUPPRESSED
-    answer = _Answer(session, message_sid, sender, "de", now, settings)
+    answer = _Answer(session, message_sid, sender, family_language(session, phone=sender), now, settings)
     return _sent(answer.send("pointer", "stranger.pointer"), SmsOutcome.POINTER)
+
+
+def family_language(session: Session, *, phone: str) -> str:
+    """Return the language of the latest call from this number (a family answering its SMS); German if none."""
+    return known(session.scalar(
+        select(Case.language).where(Case.caller == phone).order_by(Case.created_at.desc(), Case.id.desc()).limit(1)
+    ))
 
 
 def is_coordinator_phone(session: Session, *, phone: str, now: datetime) -> bool:

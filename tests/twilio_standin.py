@@ -346,6 +346,10 @@ class TwilioStandIn:
                 return 200, self._number_json(number, account)
         return 405, _error(20004, "Method not allowed", 405)
 
+    def segments_to(self, number: str) -> list[int]:
+        """Return the segments Twilio counted for each SMS created to a number, oldest first."""
+        return [int(m["num_segments"]) for m in self.messages if m["to"] == number]
+
     def _create_message(self, record: RecordedRequest, account: str) -> dict[str, Any]:
         sid = "SM" + secrets.token_hex(16)
         now = format_datetime(datetime.now(UTC), usegmt=True)
@@ -362,7 +366,7 @@ class TwilioStandIn:
             "from": record.param("From"),
             "messaging_service_sid": record.param("MessagingServiceSid"),
             "num_media": "0",
-            "num_segments": "1",
+            "num_segments": str(count_segments(record.param("Body") or "")),
             "price": None,
             "price_unit": "USD",
             "sid": sid,
@@ -473,3 +477,21 @@ def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.02)
     return bool(predicate())
+
+
+#: GSM 03.38's default alphabet and its extension table (escape + one septet), written out from the
+#: standard here rather than taken from the app, so the stand-in counts segments as Twilio does.
+_GSM_DEFAULT = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = "\f^{}\\[~]|€"
+
+
+def count_segments(body: str) -> int:
+    """Return how many segments an SMS takes: GSM-7 160 (153 each when split), else UCS-2 70 (67 each)."""
+    if all(ch in _GSM_DEFAULT or ch in _GSM_EXTENDED for ch in body):
+        septets = sum(2 if ch in _GSM_EXTENDED else 1 for ch in body)
+        return 1 if septets <= 160 else -(-septets // 153)
+    units = len(body.encode("utf-16-le")) // 2
+    return 1 if units <= 70 else -(-units // 67)

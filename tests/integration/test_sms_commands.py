@@ -383,12 +383,15 @@ def test_a_caregiver_whose_first_language_is_english_is_answered_in_english(
     assert stop_text == "You will not receive any more offers. Reply START to sign up again."
 
 
-def test_a_caregiver_with_german_second_is_answered_in_her_first_language_or_german(
+def test_a_caregiver_is_answered_in_her_first_language_or_german(
     session: Session, now: datetime, settings: Settings
 ) -> None:
     make_caregiver(session, phone=EVA, now=now, languages=["tr", "en"])
     sms(session, "hilfe", sender=EVA, now=now, settings=settings)
-    assert replies_to(session, EVA)[0].body.startswith("Fluxx: Anfrage annehmen")
+    assert replies_to(session, EVA)[0].body.startswith("Fluxx: Kabul JA <kod>, ret NEIN <kod>.")
+    make_caregiver(session, phone=DORA, now=now, languages=["fr", "en"])  # no texts in French
+    sms(session, "hilfe", sender=DORA, now=now, settings=settings)
+    assert replies_to(session, DORA)[0].body.startswith("Fluxx: Anfrage annehmen")
 
 
 # --- coordinators -------------------------------------------------------------------------------

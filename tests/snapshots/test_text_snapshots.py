@@ -57,7 +57,7 @@ def test_every_job_sms_text(language: str) -> None:
     assert_snapshot(f"sms_job_texts_{language}.txt", "\n".join(lines))
 
 
-@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_every_sms_command_answer(language: str) -> None:
     lines = []
     for key, template in _strings(load_toml(TEXTS_DIR / f"commands.{language}.toml")):

@@ -278,7 +278,8 @@ def test_every_command_text_fits_into_two_sms_segments(language: str) -> None:
 
 def test_texts_fall_back_to_german() -> None:
     assert render_text("coordinator.no_reference", "en") == "Bitte die Fallnummer angeben, z. B. SENDEN K7Q2."
-    assert render_text("caregiver.declined", "tr") == "Danke für die Rückmeldung."
+    assert render_text("coordinator.no_reference", "tr") == "Bitte die Fallnummer angeben, z. B. SENDEN K7Q2."
+    assert render_text("caregiver.declined", "xx") == "Danke für die Rückmeldung."
 
 
 def test_a_long_refusal_reason_is_shortened_and_made_gsm_safe() -> None:

@@ -17,7 +17,9 @@ from core.languages import LANGUAGES
 from core.textfiles import load_toml
 from dispatch.manual import cancelled_text
 from dispatch.matching import rank_candidates
-from dispatch.offers import caregiver_language, offer_text, parent_language, parent_text, winner_text
+from dispatch.offers import CODES, caregiver_language, offer_text, parent_language, parent_text, winner_text
+from dispatch.replies import parse_reply
+from dispatch.sms_commands import MAX_CODES_LISTED, load_command_texts, render_text
 from messaging.texts import (
     GERMAN_ONLY,
     MAX_SEGMENTS,
@@ -161,6 +163,33 @@ def test_the_fixed_words_alone_fit_without_losing_their_letters(language: str) -
     assert sms_segments(everyday) <= MAX_SEGMENTS and (language in ("de", "en")) == (gsm7_septets(everyday) is not None)
 
 
+#: The longest values an answer to a command is filled with (offer codes have two digits; a typed one up to six).
+LONGEST_ANSWER_VALUES = {
+    "hotline": "0511 87654321", "code": "12345X", "codes": ", ".join(CODES[-MAX_CODES_LISTED:]),
+    "time": "23:59", "duration": "23:59", "word": "NEIN", "reference": REFERENCE, "count": 99, "reason": "x" * 200,
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_answer_to_a_command_fits_two_segments(language: str) -> None:
+    texts = load_command_texts(language)
+    if language != "de":
+        assert set(texts) <= {"caregiver", "stranger"}, "coordinators get German answers"
+        german = load_command_texts("de")
+        for section, names in texts.items():
+            assert set(names) <= set(german[section])
+            for name, template in names.items():
+                assert _placeholders(template) == _placeholders(german[section][name]), f"{language} {section}.{name}"
+    for section, names in texts.items():
+        for name in names:
+            values = dict(LONGEST_ANSWER_VALUES)
+            said = render_text("caregiver.no_word", language)
+            values["examples"] = f" {render_text('caregiver.or', language)} ".join(
+                f"{said} {code}" for code in CODES[-MAX_CODES_LISTED:])
+            body = render_text(f"{section}.{name}", language, **values)
+            assert sms_segments(body) <= MAX_SEGMENTS, f"{language} {section}.{name} ({sms_segments(body)}): {body}"
+
+
 def test_the_familys_confirmation_is_in_the_language_of_the_call_with_the_caregivers_own_letters() -> None:
     caregiver = Caregiver(name="Gülşen Yılmaz", phone="+4917612345678")
     turkish = parent_text(_case(language="tr"), caregiver=caregiver)
@@ -206,3 +235,24 @@ def test_caregivers_who_speak_the_callers_language_come_first_among_equals(langu
     pool = [candidate(1, languages=("fr",)), candidate(2, languages=("de", language)), candidate(3, languages=("pl",))]
     ranked = rank_candidates(needs(language=language), pool, today=TODAY)
     assert ranked[0].caregiver_id == 2 and ranked[0].shares_language
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("EVET 12", "yes"), ("evet12", "yes"), ("HAYIR 12", "no"), ("hayır 12", "no"), ("Evet, teşekkürler 12", "yes"),
+        ("TAK 12", "yes"), ("nie 12", "no"), ("Nie, dziękuję", "no"),
+        ("ДА 12", "yes"), ("да12", "yes"), ("НЕТ 12", "no"), ("Нет, спасибо", "no"),
+        ("ТАК 12", "yes"), ("Ні 12", "no"), ("ні12", "no"),
+        ("نعم 12", "yes"), ("لا 12", "no"), ("نعم12", "yes"), ("شكرا، لا", "no"),
+        ("JA 12", "yes"), ("NEIN 12", "no"), ("YES 12", "yes"), ("no 12", "no"),
+    ],
+)
+def test_a_caregiver_may_answer_yes_or_no_in_her_language(text: str, kind: str) -> None:
+    reply = parse_reply(text)
+    assert reply.kind == kind and reply.code in ("12", None)
+
+
+def test_a_sentence_in_another_language_is_still_no_answer() -> None:
+    for text in ("Да, но только после 10", "Evet ama saat 10'dan sonra", "Tak, ale dopiero od 10"):
+        assert parse_reply(text).kind == "unknown"
