@@ -840,7 +840,9 @@ def winner_text(case: Case, *, language: str) -> str:
         phone=case.caller or word("fallback.phone", language=language),
         area=describe_area(postcode=case.postcode, municipality=case.municipality),
         address=(case.address or "").strip() or word("fallback.address", language=language),
-        shrink=("address", "parent"),
+        # The name gives way first: the address is where she goes, the name she hears when she calls.
+        # (In a UCS-2 language two segments hold 134 characters, and a long name could leave no address.)
+        shrink=("parent", "address"),
     )
 
 

@@ -200,6 +200,18 @@ def test_the_familys_confirmation_is_in_the_language_of_the_call_with_the_caregi
     assert parent_language(_case(language="uk")) == "uk" and parent_language(_case(language="xx")) == "de"
 
 
+@pytest.mark.parametrize("language", ["ar", "ru", "uk"])
+def test_the_winners_details_fit_ucs2_and_the_name_gives_way_to_the_address(language: str) -> None:
+    everyday = winner_text(_case(parent_name="Małgorzata Wiśniewska", address="Ferdinand-Wallbrecht-Straße 123"),
+                           language=language)
+    assert sms_segments(everyday) <= MAX_SEGMENTS and gsm7_septets(everyday) is None
+    assert "Małgorzata Wiśniewska" in everyday and "Ferdinand-Wallbrecht-Straße 123" in everyday
+    worst = winner_text(_case(parent_name=LONG_NAME, address=LONG_ADDRESS, **LONGEST_PLACE), language=language)
+    assert sms_segments(worst) == MAX_SEGMENTS
+    assert "+4915112345678" in worst and REFERENCE in worst and "31535 Neustadt am Rübenberge" in worst
+    assert "Ferdinand-Wallbrecht-Straße 123" in worst and "..." in worst
+
+
 def test_a_latin_text_too_long_for_ucs2_is_sent_in_close_gsm7_letters() -> None:
     worst = next(_worst_cases())
     worst.language = "uk"
