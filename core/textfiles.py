@@ -13,7 +13,7 @@ def load_toml(path: Path) -> dict[str, Any]:
     return _parse(path, path.stat().st_mtime_ns)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=64)  # seven languages of prompts, SMS texts and command answers
 def _parse(path: Path, modified: int) -> dict[str, Any]:
     """Parse one version of the file; `modified` is only part of the cache key."""
     return tomllib.loads(path.read_text(encoding="utf-8"))
