@@ -130,6 +130,18 @@ def test_every_language_has_the_keys_and_placeholders_of_german(language: str) -
     assert set(load_job_texts(language)["languages"]) == set(LANGUAGES)
 
 
+@pytest.mark.parametrize("language", OTHERS)
+def test_no_german_is_left_in_another_language(language: str) -> None:
+    german = dict(_strings(load_job_texts("de"))) | {
+        f"commands.{section}.{name}": text for section, names in load_command_texts("de").items()
+        for name, text in names.items() if not name.endswith("_word")}
+    other = dict(_strings(load_job_texts(language))) | {
+        f"commands.{section}.{name}": text for section, names in load_command_texts(language).items()
+        for name, text in names.items()}
+    left = [key for key, text in other.items() if key != "decimal_mark" and german.get(key) == text]
+    assert left == [], f"{language}: still German: {left}"
+
+
 def test_every_text_file_carries_a_review_mark() -> None:
     for language in LANGUAGES:
         for path in (TEXTS_DIR / f"{language}.toml", TEXTS_DIR / f"commands.{language}.toml"):
