@@ -14,7 +14,7 @@ from core.textfiles import load_toml
 from dispatch.sms_commands import render_text
 from ivr.menu import Line
 from ivr.prompts import DEFAULT_DIRECTORY, load_prompts
-from messaging.texts import LANGUAGES, TEXTS_DIR, job_text
+from messaging.texts import TEXTS_DIR, job_text
 from tests.snapshots.snapshot import assert_snapshot
 
 #: A sample for each placeholder; one not listed here is shown as [name].
