@@ -55,8 +55,8 @@ bench: $(STAMP)  ## run the benchmarks and print their results
 	$(BIN)/python -m bench.run_all
 
 SCENARIO ?= strike
-simulate-day: $(STAMP)  ## simulate a day at the hotline (SCENARIO=strike|weekday|night|smoke or a .toml path): figures + SVG
-	$(BIN)/python -m bench.daysim $(SCENARIO)
+simulate-day: $(STAMP)  ## simulate a day at the hotline (SCENARIO=strike|strike-surge|weekday|night|smoke or a .toml path; ARGS="--seeds 3"): figures + SVG
+	$(BIN)/python -m bench.daysim $(SCENARIO) $(ARGS)
 
 twilio-spec: $(SPEC)  ## fetch Twilio's OpenAPI description (npm package @twilio/cli-core) for the tests
 
