@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -224,10 +225,17 @@ def hotline_display(settings: Settings) -> str | None:
 def render_text(key: str, language: str, **values: object) -> str:
     """Return the command text `section.name` in a language (German when missing), filled in."""
     section, name = key.split(".", 1)
-    for lang in (language, "de"):
-        text = load_command_texts(lang).get(section, {}).get(name)
-        if text is not None:
-            return str(text).format(**values)
+    if language != "de":
+        try:  # a file broken while the office edits it answers in German (and the log says so)
+            text = load_command_texts(language).get(section, {}).get(name)
+            if text is not None:
+                return str(text).format(**values)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError, KeyError, ValueError,
+                IndexError) as exc:
+            log.warning("SMS command text %r in %s unusable, sent in German: %s", key, language, exc)
+    text = load_command_texts("de").get(section, {}).get(name)
+    if text is not None:
+        return str(text).format(**values)
     raise KeyError(f"no SMS command text {key!r}")
 
 

@@ -17,7 +17,9 @@ does not fit. Family names and phone numbers never appear in an offer.
 
 from __future__ import annotations
 
+import logging
 import math
+import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -29,6 +31,8 @@ from core.clock import BERLIN
 from core.errors import HotlineError
 from core.languages import known
 from core.textfiles import load_toml
+
+log = logging.getLogger(__name__)
 
 #: The languages with SMS texts: every caller language.
 LANGUAGES: tuple[str, ...] = languages.LANGUAGES
@@ -131,9 +135,12 @@ def is_reviewed(language: str) -> bool:
     if language not in LANGUAGES:
         return False
     commands = TEXTS_DIR / f"commands.{language}.toml"
-    return load_job_texts(language).get("reviewed") is True and (
-        not commands.is_file() or load_toml(commands).get("reviewed") is True
-    )
+    try:
+        return load_job_texts(language).get("reviewed") is True and (
+            not commands.is_file() or load_toml(commands).get("reviewed") is True
+        )
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # a file that cannot be read is not reviewed as it stands
 
 
 def job_text(
@@ -156,8 +163,27 @@ def fill_text(
     shrink: Sequence[str] = (),
     max_segments: int = MAX_SEGMENTS,
 ) -> str:
-    """Return the text `key` filled in with `params` (job_text with the params as one mapping)."""
-    template = _lookup(load_job_texts(known(language)), key)
+    """Return the text `key` filled in with `params` (job_text with the params as one mapping).
+
+    A file the office broke while editing (unreadable, a key or {placeholder} missing, a text too
+    long) must not stop an SMS: in any language but German the text then goes out in German, and
+    the log says why. A broken German file raises TextError.
+    """
+    language = known(language)
+    if language != languages.DEFAULT:
+        try:
+            return _fill_text(key, params, language=language, shrink=shrink, max_segments=max_segments)
+        except (TextError, OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, ValueError,
+                IndexError) as exc:
+            log.warning("SMS text %r in %s unusable, sent in German: %s", key, language, exc)
+    return _fill_text(key, params, language=languages.DEFAULT, shrink=shrink, max_segments=max_segments)
+
+
+def _fill_text(
+    key: str, params: Mapping[str, object], *, language: str, shrink: Sequence[str], max_segments: int
+) -> str:
+    """Fill in one language's text `key` (fill_text without the German fallback)."""
+    template = _lookup(load_job_texts(language), key)
     values = {name: str(value) for name, value in params.items()}
     if gsm7_septets(template.format_map({**values, **dict.fromkeys(shrink, "")})) is not None:
         for name in shrink:
@@ -206,6 +232,20 @@ def describe_no_match(counts: Mapping[str, int], *, language: str) -> str:
 def word(key: str, *, language: str, **params: object) -> str:
     """Return a small word or phrase from the texts' tables (e.g. "when.today_at")."""
     return fill_text(key, params, language=language, max_segments=99)
+
+
+def _setting(language: str, name: str) -> Any:
+    """Return a top-level value of a language's texts (weekdays, decimal mark); German's if it is unusable."""
+    try:
+        value = load_job_texts(known(language))[name]
+        if name == "weekdays" and not (isinstance(value, list) and len(value) == 7):
+            raise TextError(f"weekdays must be a list of seven names, not {value!r}")
+        return value
+    except (TextError, OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError) as exc:
+        if known(language) == languages.DEFAULT:
+            raise
+        log.warning("SMS texts in %s: %s unusable, German used: %s", language, name, exc)
+        return load_job_texts(languages.DEFAULT)[name]
 
 
 def _cut(text: str, length: int) -> str:
@@ -273,7 +313,7 @@ def describe_when(
         return word("when.today_at", language=language, time=time)
     if days == 1:
         return word("when.tomorrow_at", language=language, time=time)
-    weekdays = load_job_texts(known(language))["weekdays"]
+    weekdays = _setting(language, "weekdays")
     return word(
         "when.date_at",
         language=language,
@@ -287,7 +327,7 @@ def describe_duration(*, expected_hours: float | None, language: str) -> str:
     """Return roughly how long care lasts: "ca. 4 Std.", "ca. 2,5 Std.", or that it is still open."""
     if not expected_hours or expected_hours <= 0:
         return word("duration.unknown", language=language)
-    hours = f"{round(expected_hours * 2) / 2:g}".replace(".", str(load_job_texts(known(language))["decimal_mark"]))
+    hours = f"{round(expected_hours * 2) / 2:g}".replace(".", str(_setting(language, "decimal_mark")))
     return word("duration.hours", language=language, hours=hours)
 
 

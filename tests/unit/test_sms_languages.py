@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import re
+import shutil
 import string
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+import dispatch.sms_commands
+import messaging.texts
 from cases.references import LENGTH as REFERENCE_LENGTH
 from core.languages import LANGUAGES
 from core.textfiles import load_toml
@@ -151,8 +155,11 @@ def test_every_text_file_carries_a_review_mark() -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_job_sms_fits_two_segments_filled_with_worst_case_values(language: str) -> None:
+def test_every_job_sms_fits_two_segments_filled_with_worst_case_values(
+    language: str, caplog: pytest.LogCaptureFixture
+) -> None:
     messages = _messages(language)
+    assert [r.getMessage() for r in caplog.records if "unusable" in r.getMessage()] == []  # no German stand-in
     sent = {key for key, _ in _strings(load_job_texts(language)) if "." not in key and key != "decimal_mark" and not _german_only(key)}
     assert set(messages) == sent, "a new text needs its worst case here"
     for key, texts in messages.items():
@@ -161,7 +168,7 @@ def test_every_job_sms_fits_two_segments_filled_with_worst_case_values(language:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_fixed_words_alone_fit_without_losing_their_letters(language: str) -> None:
+def test_the_fixed_words_alone_fit_without_losing_their_letters(language: str, caplog: pytest.LogCaptureFixture) -> None:
     """Everything but the offer and the winner's details (long free text), filled in, keeps its own letters:
     GSM-7 in German and English, UCS-2 in the others (only the longest offers and addresses in Turkish
     and Polish may fall back to letters without accents)."""
@@ -173,6 +180,7 @@ def test_the_fixed_words_alone_fit_without_losing_their_letters(language: str) -
     assert sms_segments(template.format(caregiver="Anna", reference=REFERENCE)) <= MAX_SEGMENTS
     everyday = offer_text(_case(language="ar"), code="12", language=language, now=NOW)
     assert sms_segments(everyday) <= MAX_SEGMENTS and (language in ("de", "en")) == (gsm7_septets(everyday) is not None)
+    assert [r.getMessage() for r in caplog.records if "unusable" in r.getMessage()] == []
 
 
 #: The longest values an answer to a command is filled with (offer codes have two digits; a typed one up to six).
@@ -280,3 +288,31 @@ def test_a_caregiver_may_answer_yes_or_no_in_her_language(text: str, kind: str) 
 def test_a_sentence_in_another_language_is_still_no_answer() -> None:
     for text in ("Да, но только после 10", "Evet ama saat 10'dan sonra", "Tak, ale dopiero od 10"):
         assert parse_reply(text).kind == "unknown"
+
+
+def test_a_language_file_broken_while_editing_sends_german_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The office saves tr.toml with a typo: the Turkish family still gets its confirmation (in
+    German), caregivers their offers; the log says which file to fix. Arabic, edited with a
+    placeholder renamed and the weekdays cut short, falls back per text."""
+    folder = tmp_path / "texts"
+    shutil.copytree(messaging.texts.TEXTS_DIR, folder)
+    monkeypatch.setattr(messaging.texts, "TEXTS_DIR", folder)
+    monkeypatch.setattr(dispatch.sms_commands, "TEXTS_DIR", folder)
+    (folder / "tr.toml").write_text('offer = "Fluxx: {who}\n', encoding="utf-8")  # an unclosed quote
+    arabic = (folder / "ar.toml").read_text(encoding="utf-8")
+    arabic = arabic.replace("{caregiver}", "{name}").replace('weekdays = ["إثنين", ', "weekdays = [")
+    (folder / "ar.toml").write_text(arabic, encoding="utf-8")
+    caregiver = Caregiver(name="Gülşen Yılmaz", phone="+4917612345678")
+
+    assert parent_text(_case(language="tr"), caregiver=caregiver).startswith("Fluxx: Gute Nachricht! Gülsen")
+    assert offer_text(_case(), code="12", language="tr", now=NOW).startswith("Fluxx-Anfrage: Kind 3 J.")
+    assert parent_text(_case(language="ar"), caregiver=caregiver).startswith("Fluxx: Gute Nachricht!")
+    friday = _case(care_starts_at=datetime(2026, 11, 27, 8, 0, tzinfo=BERLIN))
+    assert "Fr 27.11." in offer_text(friday, code="12", language="ar", now=NOW)
+    assert any("tr" in r.getMessage() and "unusable" in r.getMessage() for r in caplog.records)
+    assert not is_reviewed("tr")
+
+    (folder / "commands.tr.toml").write_text("[caregiver\n", encoding="utf-8")
+    assert render_text("caregiver.declined", "tr") == "Danke für die Rückmeldung."
