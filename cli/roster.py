@@ -13,6 +13,7 @@ from cli.params import DATE
 from core.clock import BERLIN
 from core.container import current_services
 from roster import RosterImportError, find_shifts_between, import_roster
+from roster.languages import find_languages
 
 _WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 
@@ -30,7 +31,7 @@ def import_command(file: Path) -> None:
     data = file.read_bytes()
     try:
         with current_services().database.unit_of_work() as session:
-            report = import_roster(session, data=data)
+            report = import_roster(session, data=data, now=current_services().clock.now())
     except RosterImportError as exc:
         click.echo(f"{file.name}: nichts importiert, {len(exc.errors)} Fehler "
                    f"(nothing imported, {len(exc.errors)} error(s)):", err=True)
@@ -39,6 +40,9 @@ def import_command(file: Path) -> None:
         raise SystemExit(1) from None
     click.echo(f"{file.name}: {report.added} Schicht(en) neu, {report.skipped} schon vorhanden "
                f"({report.added} added, {report.skipped} already present).")
+    if report.languages:
+        click.echo(f"Sprachen von {report.languages} Koordinatorin(nen) gespeichert "
+                   f"(languages saved for {report.languages} coordinator(s)).")
 
 
 @group.command("show")
@@ -52,14 +56,19 @@ def show_command(day: date | None) -> None:
     end = _midnight(local_day + timedelta(days=1))
     with services.database.unit_of_work() as session:
         shifts = find_shifts_between(session, start=start, end=end)
-        rows = [(_span(s.starts_at, s.ends_at, local_day), s.role.value, s.name, _national(s.phone))
-                for s in shifts]
+        spoken = find_languages(session, phones=[s.phone for s in shifts])
+        rows: list[tuple[str, ...]] = [(_span(s.starts_at, s.ends_at, local_day), s.role.value, s.name, _national(s.phone),
+                 ";".join(spoken.get(s.phone, ()))) for s in shifts]
 
     click.echo(f"Dienstplan (roster) {_WEEKDAYS[local_day.weekday()]}, {local_day:%d.%m.%Y}")
     if not rows:
         click.echo("Keine Schichten an diesem Tag. (No shifts on this day.)")
         return
-    headers = ("Zeit (time)", "Rolle (role)", "Name (name)", "Telefon (phone)")
+    headers: tuple[str, ...] = ("Zeit (time)", "Rolle (role)", "Name (name)", "Telefon (phone)")
+    if any(r[-1] for r in rows):
+        headers += ("Sprachen (languages)",)
+    else:  # nobody's languages recorded: the table as it always was
+        rows = [r[:-1] for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     for line in (headers, *rows):
         click.echo("  ".join(value.ljust(width) for value, width in zip(line, widths, strict=True)).rstrip())

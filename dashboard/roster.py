@@ -1,4 +1,4 @@
-"""The roster pages: the week view with gaps and calendar links; lead-only editing and CSV import."""
+"""The roster pages: the week view with gaps, languages and calendar links; lead-only editing and CSV import."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from flask_login import current_user, login_required
 
 from core.clock import BERLIN
 from core.container import current_services
+from core.languages import LANGUAGES
+from core.languages import name as language_name
 from core.phones import format_national
 from dashboard import error_text
 from dashboard.auth import lead_required
+from dashboard.words import language as ui_language
 from models.roster import Shift
 from roster import RosterImportError, find_shifts_between, import_roster
 from roster.calendar import InvalidFeedPhone, find_feeds, regenerate_feed
@@ -28,6 +31,7 @@ from roster.editing import (
     update_shift,
 )
 from roster.gaps import GAP_HORIZON, find_gaps
+from roster.languages import InvalidLanguages, find_languages, set_languages
 from roster.service_hours import parse_service_hours
 
 bp = Blueprint("roster", __name__, template_folder="templates")
@@ -56,6 +60,13 @@ class Row:
     name: str
     feed_url: str | None
     cells: list[list[Entry]] = field(default_factory=list)
+    #: The languages she speaks (codes), as recorded for her number.
+    languages: tuple[str, ...] = ()
+
+    @property
+    def languages_label(self) -> str:
+        """Return her languages by name in the dashboard's language: 'Deutsch, Türkisch'."""
+        return ", ".join(language_name(code, ui_language()) for code in self.languages)
 
 
 @bp.get("/roster")
@@ -79,6 +90,9 @@ def week() -> Any:
         gaps = find_gaps([(x.starts_at, x.ends_at, x.role.value) for x in upcoming], hours=hours,
                          open_on_holidays=services.settings.service_on_holidays, start=now, end=now + GAP_HORIZON)
         rows = _rows(shifts, days)
+        spoken = find_languages(s, phones=[r.phone for r in rows])
+        for row in rows:
+            row.languages = spoken.get(row.phone, ())
         feed_rows = _feed_rows(s, rows)
     by_day = [sorted((e for r in rows for e in r.cells[i]), key=lambda e: (e.times, e.role, e.name))
               for i in range(len(days))]
@@ -90,6 +104,7 @@ def week() -> Any:
         gaps=[_gap_label(a, b) for a, b in gaps], week_number=iso.week, year=iso.year, feed_rows=feed_rows,
         previous_week=_week_param(monday - timedelta(days=7)), next_week=_week_param(monday + timedelta(days=7)),
         this_week=_week_param(_monday_of("", now) or monday), today=now.astimezone(BERLIN).date(),
+        languages=[(code, language_name(code, ui_language())) for code in LANGUAGES],
     )
 
 
@@ -169,14 +184,32 @@ def upload() -> Any:
     services = current_services()
     try:
         with services.database.unit_of_work() as s:
-            report = import_roster(s, data=data)
+            report = import_roster(s, data=data, now=services.clock.now())
     except RosterImportError as exc:
         errors = [_("Zeile %(line)d: %(message)s", line=e.line, message=error_text(e)) if e.line else error_text(e)
                   for e in exc.errors]
         return render_template("roster_import.html", errors=errors), 422
     flash(_("Import abgeschlossen: %(added)d Schichten eingetragen, %(skipped)d waren schon vorhanden.",
             added=report.added, skipped=report.skipped), "ok")
+    if report.languages:
+        flash(_("Sprachen von %(n)d Koordinatorinnen gespeichert.", n=report.languages), "ok")
     return redirect(url_for("roster.week"))
+
+
+@bp.post("/roster/languages")
+@lead_required
+def save_languages() -> Any:
+    """Set the languages a coordinator speaks (they belong to her number, for every shift) (leads only)."""
+    services = current_services()
+    phone = request.form.get("phone", "")
+    try:
+        with services.database.unit_of_work() as s:
+            set_languages(s, phone=phone, text=";".join(request.form.getlist("languages")),
+                          now=services.clock.now())
+    except InvalidLanguages:
+        abort(400)
+    flash(_("Die Sprachen für %(phone)s sind gespeichert.", phone=format_national(phone)), "ok")
+    return redirect(url_for("roster.week", week=request.form.get("week") or None))
 
 
 @bp.post("/roster/feeds")

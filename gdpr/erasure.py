@@ -15,6 +15,7 @@ from models import (
     Caregiver,
     Case,
     CaseEvent,
+    CoordinatorLanguages,
     CoordinatorLeg,
     InboundMessage,
     OutboxMessage,
@@ -89,6 +90,7 @@ def erase_person(session: Session, *, phone: str, now: datetime) -> EraseReport:
     report.shifts = rowcount(session.execute(
         update(Shift).where(Shift.phone == phone).values(name=REDACTED, phone="")
     )) or 0
+    session.execute(delete(CoordinatorLanguages).where(CoordinatorLanguages.phone == phone))
     report.users = rowcount(session.execute(update(User).where(User.phone == phone).values(phone=None))) or 0
     report.messages = (
         rowcount(session.execute(

@@ -11,7 +11,17 @@ from sqlalchemy.orm import Session
 from cases.service import case_to_json
 from core.logs import mask_phone
 from gdpr.erasure import find_cases_of
-from models import AuditEntry, Caregiver, CaseEvent, InboundMessage, Offer, OutboxMessage, Shift, User
+from models import (
+    AuditEntry,
+    Caregiver,
+    CaseEvent,
+    CoordinatorLanguages,
+    InboundMessage,
+    Offer,
+    OutboxMessage,
+    Shift,
+    User,
+)
 
 
 def export_person(session: Session, *, phone: str, now: datetime) -> dict[str, Any]:
@@ -41,6 +51,7 @@ def export_person(session: Session, *, phone: str, now: datetime) -> dict[str, A
             {"name": s.name, "start": s.starts_at.isoformat(), "end": s.ends_at.isoformat(), "role": s.role.value}
             for s in session.scalars(select(Shift).where(Shift.phone == phone).order_by(Shift.starts_at))
         ],
+        "coordinator_languages": list(getattr(session.get(CoordinatorLanguages, phone), "languages", None) or []),
         "users": [
             {"username": u.username, "name": u.name, "role": u.role.value}
             for u in session.scalars(select(User).where(User.phone == phone))

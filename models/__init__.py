@@ -19,7 +19,7 @@ from models.case import CallerType, CareType, Case, CaseEvent, CaseStatus, Reaso
 from models.dispatch import Dispatch, DispatchStatus, Offer, OfferStatus
 from models.outbox import InboundMessage, JobRun, OutboxMessage, OutboxStatus, WorkerHeartbeat
 from models.queue import OPEN_STATES, QueueEntry, QueueKind, QueueState
-from models.roster import Shift, ShiftRole
+from models.roster import CoordinatorLanguages, Shift, ShiftRole
 from models.surge import SURGE_ROW, SurgeState
 from models.user import AuditEntry, CalendarFeed, LoginAttempt, Role, User
 
@@ -51,6 +51,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseStatus",
+    "CoordinatorLanguages",
     "CoordinatorLeg",
     "InboundMessage",
     "JobRun",

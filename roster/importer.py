@@ -1,7 +1,10 @@
 """Roster CSV import: a pure parser, and an import that adds what is new (all rows or none).
 
-The file format is part of the interface contract: `name,phone,start,end,role`. German Excel
-exports work too: `;` as separator, a UTF-8 BOM or Windows-1252 text, and `23.11.2026 08:00`.
+The file format is part of the interface contract: `name,phone,start,end,role`, and optionally
+`languages` (`de;tr`): the languages the coordinator speaks, which belong to her number, not to the
+shift (roster.languages). An empty cell, or no such column, leaves her languages as they are; two
+lines of one number naming different languages are refused. German Excel exports work too: `;` as
+separator, a UTF-8 BOM or Windows-1252 text, and `23.11.2026 08:00`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ from sqlalchemy.orm import Session
 from core.clock import BERLIN
 from core.csvfile import CsvImportError, CsvRecord, RowError, read_csv_table
 from core.inputs import InputError, local_to_utc
+from core.languages import LANGUAGES, parse_language_list
 from models.roster import Shift, ShiftRole
+from roster.languages import store_languages
 
 REQUIRED_COLUMNS = ("name", "phone", "start", "end", "role")
+#: The optional column of the coordinator's languages.
+LANGUAGES_COLUMN = "languages"
 #: Longer shifts are almost always a typo in a date.
 MAX_SHIFT = timedelta(days=7)
 #: The `name` column's size in the database.
@@ -48,6 +55,8 @@ class ShiftRow:
     starts_at: datetime
     ends_at: datetime
     role: ShiftRole
+    #: The languages the line names for her number; None: the cell is empty or the column missing.
+    languages: tuple[str, ...] | None = None
 
     @property
     def key(self) -> tuple[str, datetime, datetime, ShiftRole]:
@@ -61,10 +70,11 @@ class RosterImportError(CsvImportError):
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import did: shifts added, and rows skipped because they were already present."""
+    """What an import did: shifts added, rows skipped because they were already present, people whose languages changed."""
 
     added: int
     skipped: int
+    languages: int = 0
 
 
 class _TimeError(ValueError):
@@ -90,16 +100,18 @@ def parse_roster_csv(data: bytes) -> list[ShiftRow]:
         errors.extend(row_errors)
         if shift is not None:
             shifts.append(shift)
+    errors.extend(_conflicting_languages(shifts))
     if errors:
         raise RosterImportError(errors)
     return shifts
 
 
-def import_roster(session: Session, *, data: bytes) -> ImportReport:
-    """Add the shifts of a roster file that are not in the database yet; flush, never commit."""
+def import_roster(session: Session, *, data: bytes, now: datetime) -> ImportReport:
+    """Add the shifts of a roster file that are not in the database yet, and store the languages it names; flush."""
     rows = parse_roster_csv(data)
     if not rows:
         return ImportReport(added=0, skipped=0)
+    changed = store_languages(session, languages=file_languages(rows), now=now)
     earliest = min(r.starts_at for r in rows)
     latest = max(r.starts_at for r in rows)
     existing = session.scalars(
@@ -116,7 +128,36 @@ def import_roster(session: Session, *, data: bytes) -> ImportReport:
                           ends_at=row.ends_at, role=row.role))
         added += 1
     session.flush()
-    return ImportReport(added=added, skipped=skipped)
+    return ImportReport(added=added, skipped=skipped, languages=changed)
+
+
+def file_languages(rows: list[ShiftRow]) -> dict[str, tuple[str, ...]]:
+    """Return the languages a file names per phone (the first line that names them; the file agrees)."""
+    languages: dict[str, tuple[str, ...]] = {}
+    for row in rows:
+        if row.languages is not None:
+            languages.setdefault(row.phone, row.languages)
+    return languages
+
+
+def _conflicting_languages(rows: list[ShiftRow]) -> list[RowError]:
+    """Refuse a line naming other languages for a number than an earlier line of the file did."""
+    first: dict[str, ShiftRow] = {}
+    errors: list[RowError] = []
+    for row in rows:
+        if row.languages is None:
+            continue
+        earlier = first.setdefault(row.phone, row)
+        if set(earlier.languages or ()) != set(row.languages):
+            said, says = ";".join(earlier.languages or ()), ";".join(row.languages)
+            errors.append(RowError(
+                row.line,
+                f"Sprachen '{says}' widersprechen Zeile {earlier.line} ('{said}') für dieselbe Telefonnummer; "
+                "die Sprachen gehören zur Person",
+                english=f"languages '{says}' contradict line {earlier.line} ('{said}') for the same phone number; "
+                        "languages belong to the person",
+            ))
+    return errors
 
 
 def _parse_row(row: CsvRecord) -> tuple[ShiftRow | None, list[RowError]]:
@@ -154,10 +195,21 @@ def _parse_row(row: CsvRecord) -> tuple[ShiftRow | None, list[RowError]]:
         errors.append(RowError(line, f"Rolle '{raw_role}' muss primary oder backup sein",
                                english=f"role '{raw_role}' must be primary or backup"))
 
+    languages: tuple[str, ...] | None = None
+    raw_languages = row.values.get(LANGUAGES_COLUMN, "")
+    if raw_languages.strip():
+        try:
+            languages = parse_language_list(raw_languages)
+        except ValueError:
+            known = ", ".join(LANGUAGES)
+            errors.append(RowError(line, f"Sprachen '{raw_languages}': bekannt sind nur {known}, getrennt mit ;",
+                                   english=f"languages '{raw_languages}': only {known} are known, separated by ;"))
+
     if errors:
         return None, errors
     assert phone is not None and starts_at is not None and ends_at is not None and role is not None
-    return ShiftRow(line=line, name=name, phone=phone, starts_at=starts_at, ends_at=ends_at, role=role), []
+    return ShiftRow(line=line, name=name, phone=phone, starts_at=starts_at, ends_at=ends_at, role=role,
+                    languages=languages), []
 
 
 def _parse_phone(raw: str) -> str | None:

@@ -78,3 +78,14 @@ def test_show_an_empty_day(runner) -> None:
     result = runner.invoke(args=["roster", "show", "--date", "2026-12-25"])
     assert result.exit_code == 0
     assert "No shifts" in result.output
+
+
+def test_import_and_show_the_coordinators_languages(runner, tmp_path: Path) -> None:
+    text = GOOD.replace("role\n", "role;languages\n").replace(";primary\nAnke", ";primary;de;tr\nAnke")
+    text = text.replace("primary;de;tr", '"primary";"de;tr"')
+    result = runner.invoke(args=["roster", "import", write(tmp_path, text)])
+    assert result.exit_code == 0, result.output
+    assert "languages saved for 1 coordinator(s)" in result.output
+    shown = runner.invoke(args=["roster", "show", "--date", "2026-11-23"]).output.splitlines()
+    assert "Sprachen (languages)" in shown[1]
+    assert [line.split()[-1] for line in shown[2:] if "Jürgen" in line] == ["de;tr"]

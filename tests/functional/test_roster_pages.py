@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from accounts import create_user
 from core.clock import berlin
-from models import CalendarFeed, Shift
+from models import CalendarFeed, CoordinatorLanguages, Shift
 from tests.factories import ANNA, BEN, make_shift
 from tests.functional.test_dashboard_auth import csrf_from, sign_in
 
@@ -96,7 +96,7 @@ def test_gaps_of_the_next_14_days_are_listed(as_coordinator: Any, session: Any, 
 @pytest.mark.parametrize("method,path", [
     ("get", "/roster/shifts/new"), ("post", "/roster/shifts/new"), ("get", "/roster/import"),
     ("post", "/roster/import"), ("post", "/roster/feeds"), ("get", "/roster/shifts/{id}/edit"),
-    ("post", "/roster/shifts/{id}/edit"), ("post", "/roster/shifts/{id}/delete"),
+    ("post", "/roster/shifts/{id}/edit"), ("post", "/roster/shifts/{id}/delete"), ("post", "/roster/languages"),
 ])
 def test_a_coordinator_cannot_edit(as_coordinator: Any, session: Any, method: str, path: str) -> None:
     shift = make_shift(session, starts_at=berlin(2026, 11, 24, 8))
@@ -242,3 +242,49 @@ def test_a_gap_over_several_days_ends_at_24_00_of_its_last_day(as_coordinator: A
     html = as_coordinator.get("/roster").get_data(as_text=True)
     gaps = re.findall(r'<span class="badge alert">Lücke</span> ([^<]+)</li>', html)
     assert gaps == ["Fr 27.11. 00:00 – Sa 28.11. 24:00 ohne Hauptdienst"]  # Sunday is closed
+
+
+# The coordinators' languages (issue 14): imported, shown in the week, set by a lead; they belong to the number.
+def test_the_languages_column_is_imported_and_shown_in_the_week(as_lead: Any, session: Any) -> None:
+    with_languages = CSV_GOOD.replace(b"role\n", b"role,languages\n").replace(b"primary\n", b"primary,de;tr\n")
+    response = upload(as_lead, with_languages.replace(b"backup\n", b"backup,\n"))
+    assert response.status_code == 302
+    html = as_lead.get("/roster").get_data(as_text=True)
+    assert "Sprachen von 1 Koordinatorinnen gespeichert." in html
+    assert "Spricht: Deutsch, Türkisch" in html and html.count("Spricht:") == 1  # Ben's cell was empty
+    assert 'id="lang-1-tr" name="languages" type="checkbox" value="tr" checked' in html
+
+
+def test_a_wrong_language_in_the_file_names_its_line(as_lead: Any, session: Any) -> None:
+    bad = CSV_GOOD.replace(b"role\n", b"role,languages\n").replace(b"primary\n", b"primary,de;tu\n")
+    response = upload(as_lead, bad)
+    assert response.status_code == 422
+    assert "Zeile 2: Sprachen &#39;de;tu&#39;" in response.get_data(as_text=True)
+    assert shift_count(session) == 0 and session.get(CoordinatorLanguages, ANNA) is None
+
+
+def test_a_lead_sets_and_clears_a_coordinators_languages(as_lead: Any, session: Any) -> None:
+    make_shift(session, phone=ANNA, name="Anna Albers", role="primary", starts_at=berlin(2026, 11, 24, 8),
+               ends_at=berlin(2026, 11, 24, 16))
+    token = token_of(as_lead)
+    response = as_lead.post("/roster/languages", data={"csrf_token": token, "phone": ANNA, "languages": ["ar", "de"],
+                                                        "week": "2026-W48"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/roster?week=2026-W48")
+    assert session.get(CoordinatorLanguages, ANNA).languages == ["ar", "de"]
+    html = as_lead.get("/roster?week=2026-W48").get_data(as_text=True)
+    assert "Spricht: Arabisch, Deutsch" in html
+    as_lead.post("/roster/languages", data={"csrf_token": token, "phone": ANNA})  # no box ticked: none
+    session.expire_all()
+    assert session.get(CoordinatorLanguages, ANNA).languages == []
+    assert "Spricht:" not in as_lead.get("/roster?week=2026-W48").get_data(as_text=True)
+    assert as_lead.post("/roster/languages", data={"csrf_token": token, "phone": ANNA,
+                                                   "languages": "xx"}).status_code == 400
+
+
+def test_the_languages_in_english(as_lead: Any, session: Any) -> None:
+    make_shift(session, phone=ANNA, name="Anna Albers", role="primary", starts_at=berlin(2026, 11, 24, 8),
+               ends_at=berlin(2026, 11, 24, 16))
+    as_lead.post("/roster/languages", data={"csrf_token": token_of(as_lead), "phone": ANNA, "languages": ["tr"]})
+    as_lead.get("/lang/en")
+    html = as_lead.get("/roster").get_data(as_text=True)
+    assert "Speaks: Turkish" in html and "Coordinators' languages" in html

@@ -71,7 +71,7 @@ class Importer:
 
 IMPORTERS = [
     Importer("roster", ROSTER_HEADER, roster_line, Shift, RosterImportError,
-             lambda s, data, clock: import_roster(s, data=data)),
+             lambda s, data, clock: import_roster(s, data=data, now=clock.now())),
     Importer("caregivers", CAREGIVER_HEADER, caregiver_line, Caregiver, CaregiverImportError,
              lambda s, data, clock: import_caregivers(s, data=data, now=clock.now())),
 ]

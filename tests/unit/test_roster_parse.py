@@ -139,3 +139,30 @@ def test_dst_fall_back_with_offset_accepted() -> None:
 def test_night_shift_across_dst_change_is_measured_in_real_time() -> None:
     rows = parse_roster_csv((HEADER + "A,0511 1234567,2026-03-28T22:00,2026-03-29T06:00,primary\n").encode())
     assert (rows[0].ends_at - rows[0].starts_at).total_seconds() == 7 * 3600
+
+
+# The optional column `languages` (issue 14): the languages belong to the person (her number).
+LANG_HEADER = "name,phone,start,end,role,languages\n"
+DERYA_LINE = "Derya,0157 35991042,2026-11-23T{0}:00,2026-11-23T{1}:00,primary,{2}\n"
+
+
+def test_the_languages_column_is_optional_and_read_with_the_shared_rules() -> None:
+    rows = parse_roster_csv((LANG_HEADER + DERYA_LINE.format("08", "16", "de; TR") +
+                             DERYA_LINE.format("16", "20", "") ).encode())
+    assert [row.languages for row in rows] == [("de", "tr"), None]  # an empty cell: left as it is
+    assert parse_roster_csv((HEADER + "A,0152 28817390,2026-11-23T08:00,2026-11-23T16:00,backup\n").encode())[0] \
+        .languages is None
+    semicolons = "name;phone;start;end;role;languages\nDerya;0157 35991042;23.11.2026 08:00;23.11.2026 16:00;primary;tr,ar\n"
+    assert parse_roster_csv(semicolons.encode())[0].languages == ("tr", "ar")
+
+
+def test_an_unknown_language_names_its_line() -> None:
+    errors = parse_errors(LANG_HEADER + DERYA_LINE.format("08", "16", "de") + DERYA_LINE.format("16", "20", "de;tk"))
+    assert len(errors) == 1 and errors[0].startswith("Zeile 3: Sprachen 'de;tk'")
+    assert "de, en, tr, ar, ru, uk, pl" in errors[0]
+
+
+def test_one_person_with_different_languages_in_one_file_is_refused_at_the_later_line() -> None:
+    errors = parse_errors(LANG_HEADER + DERYA_LINE.format("08", "12", "de;tr") + DERYA_LINE.format("12", "16", "")
+                          + DERYA_LINE.format("16", "20", "tr;de") + DERYA_LINE.format("20", "22", "de"))
+    assert len(errors) == 1 and errors[0].startswith("Zeile 5: Sprachen 'de' widersprechen Zeile 2 ('de;tr')")
