@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+
+from core.languages import DEFAULT as GERMAN
 
 
 class StageKind(enum.StrEnum):
@@ -41,11 +43,15 @@ class Stage:
 
 
 def build_dial_plan(
-    on_duty: Iterable[OnDuty], *, busy: Collection[str], fallback_number: str | None, together: bool = False
+    on_duty: Iterable[OnDuty], *, busy: Collection[str], fallback_number: str | None, together: bool = False,
+    language: str | None = None, speaks: Mapping[str, Collection[str]] | None = None,
 ) -> list[Stage]:
     """Return the stages to try: free primaries, then free backups, then the office, then voicemail.
 
     `together` (surge mode): the free backups ring at once with the free primaries, in one stage.
+    `language` is the caller's, `speaks` the coordinators' languages by phone: within a stage, those
+    who speak it come first (prefer_speakers). A stage still rings all its numbers at once, so
+    nobody rings later than without the preference: it never costs the caller a second of waiting.
     """
     primaries: list[str] = []
     backups: list[str] = []
@@ -60,13 +66,28 @@ def build_dial_plan(
         primaries, backups = primaries + backups, []
     plan = []
     if primaries:
-        plan.append(Stage(StageKind.PRIMARY, tuple(primaries)))
+        plan.append(Stage(StageKind.PRIMARY, prefer_speakers(primaries, language, speaks or {})))
     if backups:
-        plan.append(Stage(StageKind.BACKUP, tuple(backups)))
+        plan.append(Stage(StageKind.BACKUP, prefer_speakers(backups, language, speaks or {})))
     if fallback_number:
         plan.append(Stage(StageKind.FALLBACK, (fallback_number,)))
     plan.append(Stage(StageKind.VOICEMAIL))
     return plan
+
+
+def prefer_speakers(
+    phones: Iterable[str], language: str | None, speaks: Mapping[str, Collection[str]]
+) -> tuple[str, ...]:
+    """Return the phones with those who speak `language` first, each group in its given order.
+
+    A German caller (or one whose language is unknown) keeps the given order: every coordinator
+    speaks German. Nobody speaking it: the given order. Only orders, never leaves anyone out.
+    """
+    phones = tuple(phones)
+    if not language or language == GERMAN:
+        return phones
+    first = tuple(phone for phone in phones if language in speaks.get(phone, ()))
+    return first + tuple(phone for phone in phones if phone not in first)
 
 
 def next_stage(plan: list[Stage], *, after: StageKind | None) -> Stage:

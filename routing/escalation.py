@@ -25,6 +25,7 @@ from ivr.summary import describe_case
 from messaging.outbox import enqueue_sms
 from models import CallerType, Case, CaseEvent, CoordinatorLeg, LegState, Urgency
 from models.call import LEG_ORDER
+from roster.languages import find_languages
 from roster.queries import find_on_duty
 from routing import queue, surge
 from routing import waiting as waiting_queue
@@ -51,11 +52,14 @@ def choose_next_stage(
     With `queue_limits`, a caller nobody free can take (all talking, or the others rang out) waits
     in the queue while a coordinator on duty is talking; so does a new caller while others wait
     (the queue's order holds). The office's line keeps its place when nobody on duty is talking.
+    Within a stage, coordinators who speak the caller's language come first (routing.dialplan).
     """
     shifts = find_on_duty(session, at=now)
     on_duty = [OnDuty(s.phone, s.role.value) for s in shifts]
     busy = waiting_queue.busy_coordinators(session)
-    plan = build_dial_plan(on_duty, busy=busy, fallback_number=fallback_number, together=surge.is_on(session))
+    speaks = find_languages(session, phones=[s.phone for s in shifts]) if case.language != "de" else {}
+    plan = build_dial_plan(on_duty, busy=busy, fallback_number=fallback_number, together=surge.is_on(session),
+                           language=case.language, speaks=speaks)
     stage = next_stage(plan, after=after)
     if queue_limits is not None and after not in (StageKind.QUEUE, StageKind.FALLBACK, StageKind.VOICEMAIL):
         talking = any(s.phone in busy for s in shifts)

@@ -3,16 +3,19 @@
 Nothing here reads the database or the clock: routing.waiting loads the entries and coordinators,
 calls these, and claims what they decide with a conditional UPDATE (safe across instances).
 Order: urgency "now" first, then the longest wait (entered_at); a call-back keeps its entered_at
-and so its place.
+and so its place. The caller's language never changes the order: it only chooses which of the
+free coordinators takes her (one who speaks it, when one is free).
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from core.languages import DEFAULT as GERMAN
 
 #: A coordinator who did not take a waiting caller (declined, no answer, her mailbox) is not offered
 #: the same caller again for this long; other callers she may get at once.
@@ -44,6 +47,8 @@ class Waiting:
     deadline_at: datetime
     declined_by: str | None = None
     declined_at: datetime | None = None
+    #: The caller's language (the case's): a coordinator who speaks it is preferred when several are free.
+    language: str = GERMAN
 
 
 @dataclass(frozen=True)
@@ -64,27 +69,52 @@ def is_past_deadline(entry: Waiting, now: datetime) -> bool:
     return entry.kind == "line" and now >= entry.deadline_at
 
 
-def next_assignment(entries: Iterable[Waiting], free_coordinators: Sequence[str], now: datetime) -> list[Assignment]:
-    """Decide who gets whom: the free coordinators, in their order, get the waiting callers in queue order.
+def next_assignment(
+    entries: Iterable[Waiting], free_coordinators: Sequence[str], now: datetime,
+    speaks: Mapping[str, Collection[str]] | None = None,
+) -> list[Assignment]:
+    """Decide who gets whom: the waiting callers in queue order each get one of the free coordinators.
 
     A caller on the line past her deadline is skipped (her own next loop turn sends her on). A
     coordinator who just did not take a caller is not offered that caller again within
-    DECLINE_PAUSE; she gets the next one instead.
+    DECLINE_PAUSE; she gets the next one instead. Which free coordinator a caller gets
+    (choose_coordinator): one who speaks her language (`speaks`: languages by phone) when one is
+    free, else the first in order. The order of the callers never changes, and a caller is never
+    left waiting while a coordinator is free for her: the language only chooses among the free.
     """
     free = list(dict.fromkeys(free_coordinators))
+    waiting = [entry for entry in queue_order(entries) if not is_past_deadline(entry, now)]
     assignments: list[Assignment] = []
-    for entry in queue_order(entries):
+    for index, entry in enumerate(waiting):
         if not free:
             break
-        if is_past_deadline(entry, now):
+        candidates = [coordinator for coordinator in free if not _paused(entry, coordinator, now)]
+        if not candidates:
             continue
-        for coordinator in free:
-            if _paused(entry, coordinator, now):
-                continue
-            assignments.append(Assignment(entry.id, coordinator))
-            free.remove(coordinator)
-            break
+        coordinator = choose_coordinator(entry.language, candidates, speaks or {},
+                                         behind=[e.language for e in waiting[index + 1:]])
+        assignments.append(Assignment(entry.id, coordinator))
+        free.remove(coordinator)
     return assignments
+
+
+def choose_coordinator(
+    language: str, candidates: Sequence[str], speaks: Mapping[str, Collection[str]], *, behind: Iterable[str] = (),
+) -> str:
+    """Return which of the free `candidates` (in their order) takes a caller speaking `language`.
+
+    The first who speaks her language; for a German caller, or when nobody free speaks hers, the
+    first who speaks none of the languages of the callers `behind` her (kept for them), else the first.
+    """
+    if language != GERMAN:
+        for coordinator in candidates:
+            if language in speaks.get(coordinator, ()):
+                return coordinator
+    wanted = {code for code in behind if code != GERMAN}
+    for coordinator in candidates:
+        if not wanted.intersection(speaks.get(coordinator, ())):
+            return coordinator
+    return candidates[0]
 
 
 def position(entries: Iterable[Waiting], entry_id: int) -> int | None:

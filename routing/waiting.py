@@ -21,6 +21,7 @@ from cases.service import record_event
 from core import claims
 from core.database import insert_ignore, rowcount
 from models import OPEN_STATES, Case, CoordinatorLeg, LegState, QueueEntry, QueueKind, QueueState
+from roster.languages import find_languages
 from roster.queries import find_on_duty
 from routing import queue
 from routing.queue import Waiting
@@ -164,7 +165,9 @@ def assignments(session: Session, *, now: datetime) -> list[queue.Assignment]:
     later = set(session.scalars(select(QueueEntry.id).where(
         QueueEntry.state == QueueState.WAITING, QueueEntry.retry_at.is_not(None), QueueEntry.retry_at > now)))
     due = [w for w in _waiting(session) if w.id not in later]
-    return queue.next_assignment(due, free_coordinators(session, now=now), now)
+    free = free_coordinators(session, now=now)
+    speaks = find_languages(session, phones=free) if any(w.language != "de" for w in due) and len(free) > 1 else {}
+    return queue.next_assignment(due, free, now, speaks)
 
 
 def take_turn(session: Session, *, entry: QueueEntry, now: datetime) -> str | None:
@@ -293,11 +296,12 @@ def entry_case(session: Session, entry: QueueEntry) -> Case:
 def _waiting(session: Session) -> Sequence[Waiting]:
     rows = session.execute(
         select(QueueEntry.id, QueueEntry.urgency_rank, QueueEntry.entered_at, QueueEntry.kind, QueueEntry.deadline_at,
-               QueueEntry.declined_by, QueueEntry.declined_at)
+               QueueEntry.declined_by, QueueEntry.declined_at, Case.language)
+        .join(Case, Case.id == QueueEntry.case_id)
         .where(QueueEntry.state == QueueState.WAITING)
     ).all()
     return [Waiting(r.id, r.urgency_rank, r.entered_at, str(r.kind.value if hasattr(r.kind, "value") else r.kind),
-                    r.deadline_at, r.declined_by, r.declined_at) for r in rows]
+                    r.deadline_at, r.declined_by, r.declined_at, r.language or "de") for r in rows]
 
 
 @dataclass(frozen=True)

@@ -55,3 +55,46 @@ def test_reached_only_when_completed_and_bridged() -> None:
     assert not is_reached("no-answer", "false")
     assert not is_reached("busy", None)
     assert not is_reached(None, "true")
+
+
+# The caller's language (issue 14): within a stage, those who speak it first; all still ring at once.
+DERYA, EMRE = "+4915700000004", "+4915700000005"
+SPEAKS = {DERYA: ("de", "tr"), EMRE: ("tr",), BEN: ("de", "ar")}
+
+
+def test_a_turkish_caller_has_the_turkish_speakers_of_a_stage_first_and_nobody_left_out() -> None:
+    on_duty = [OnDuty(ANNA, "primary"), OnDuty(DERYA, "primary"), OnDuty(BEN, "backup"), OnDuty(EMRE, "backup")]
+    plan = build_dial_plan(on_duty, busy=set(), fallback_number=OFFICE, language="tr", speaks=SPEAKS)
+    assert plan == [
+        Stage(StageKind.PRIMARY, (DERYA, ANNA)),  # one stage, both ring at once: Anna is not put off
+        Stage(StageKind.BACKUP, (EMRE, BEN)),
+        Stage(StageKind.FALLBACK, (OFFICE,)),
+        Stage(StageKind.VOICEMAIL),
+    ]
+
+
+def test_a_speaker_on_a_later_stage_is_not_moved_ahead_of_it() -> None:
+    plan = build_dial_plan([OnDuty(ANNA, "primary"), OnDuty(BEN, "backup")], busy=set(), fallback_number=None,
+                           language="ar", speaks=SPEAKS)
+    assert plan[:2] == [Stage(StageKind.PRIMARY, (ANNA,)), Stage(StageKind.BACKUP, (BEN,))]
+
+
+def test_nobody_speaking_it_and_a_german_caller_keep_the_usual_order() -> None:
+    on_duty = [OnDuty(ANNA, "primary"), OnDuty(DERYA, "primary"), OnDuty(CARLA, "primary")]
+    usual = build_dial_plan(on_duty, busy=set(), fallback_number=OFFICE)
+    assert usual[0] == Stage(StageKind.PRIMARY, (ANNA, DERYA, CARLA))
+    assert build_dial_plan(on_duty, busy=set(), fallback_number=OFFICE, language="pl", speaks=SPEAKS) == usual
+    german_speakers = {CARLA: ("de",)}
+    assert build_dial_plan(on_duty, busy=set(), fallback_number=OFFICE, language="de", speaks=german_speakers) == usual
+
+
+def test_a_busy_speaker_is_not_rung() -> None:
+    plan = build_dial_plan([OnDuty(ANNA, "primary"), OnDuty(DERYA, "primary")], busy={DERYA}, fallback_number=None,
+                           language="tr", speaks=SPEAKS)
+    assert plan[0] == Stage(StageKind.PRIMARY, (ANNA,))
+
+
+def test_surge_mode_rings_everyone_together_speakers_first() -> None:
+    plan = build_dial_plan([OnDuty(ANNA, "primary"), OnDuty(EMRE, "backup")], busy=set(), fallback_number=None,
+                           together=True, language="tr", speaks=SPEAKS)
+    assert plan[0] == Stage(StageKind.PRIMARY, (EMRE, ANNA))

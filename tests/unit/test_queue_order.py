@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from routing.queue import (
     DECLINE_PAUSE,
     RANK_NOW,
     RANK_OTHER,
+    Assignment,
     Waiting,
     estimate_minutes,
     next_assignment,
@@ -77,3 +79,49 @@ def test_when_to_queue() -> None:
     assert not should_queue(someone_talking=True, is_open=False, waiting=0, max_length=20)
     assert not should_queue(someone_talking=True, is_open=True, waiting=20, max_length=20)
     assert not should_queue(someone_talking=True, is_open=True, waiting=0, max_length=0)
+
+
+# The caller's language (issue 14): it chooses which free coordinator, never the order of the callers.
+ANNA, DERYA, KARIM = "+49anna", "+49derya", "+49karim"
+SPEAKS = {DERYA: ("de", "tr"), KARIM: ("ar", "de")}
+
+
+def spoken(id: int, minutes: int, language: str, *, rank: int = RANK_OTHER, declined_by: str | None = None,
+           declined_at: datetime | None = None) -> Waiting:
+    return replace(entry(id, minutes, rank=rank, declined_by=declined_by, declined_at=declined_at), language=language)
+
+
+def pairs(assignments: list[Assignment]) -> list[tuple[int, str]]:
+    return [(a.entry_id, a.coordinator) for a in assignments]
+
+
+def test_the_head_of_the_queue_gets_a_free_coordinator_who_speaks_her_language() -> None:
+    now = T0 + timedelta(minutes=3)
+    assert pairs(next_assignment([spoken(1, 0, "ar")], [ANNA, KARIM], now, SPEAKS)) == [(1, KARIM)]
+    assert pairs(next_assignment([spoken(1, 0, "ar")], [ANNA, KARIM], now)) == [(1, ANNA)]  # languages unknown
+
+
+def test_the_language_never_changes_the_order_of_the_callers() -> None:
+    now = T0 + timedelta(minutes=3)
+    # The Turkish caller came last: the one free coordinator, Turkish-speaking, takes the first caller.
+    assert pairs(next_assignment([spoken(1, 0, "de"), spoken(2, 1, "tr")], [DERYA], now, SPEAKS)) == [(1, DERYA)]
+    urgent = spoken(3, 2, "de", rank=RANK_NOW)
+    assert pairs(next_assignment([spoken(1, 0, "ar"), urgent], [KARIM], now, SPEAKS)) == [(3, KARIM)]
+
+
+def test_nobody_free_speaks_it_the_first_free_takes_her_and_nobody_waits() -> None:
+    now = T0 + timedelta(minutes=3)
+    assert pairs(next_assignment([spoken(1, 0, "pl"), spoken(2, 1, "de")], [ANNA, DERYA], now, SPEAKS)) == [
+        (1, ANNA), (2, DERYA)]
+
+
+def test_a_german_caller_leaves_the_speaker_free_for_the_caller_behind_her_who_needs_her() -> None:
+    now = T0 + timedelta(minutes=3)
+    assert pairs(next_assignment([spoken(1, 0, "de"), spoken(2, 1, "tr")], [DERYA, ANNA], now, SPEAKS)) == [
+        (1, ANNA), (2, DERYA)]
+
+
+def test_a_speaker_who_just_declined_her_is_paused_like_anyone() -> None:
+    now = T0 + timedelta(minutes=3)
+    declined = spoken(1, 0, "ar", declined_by=KARIM, declined_at=now - timedelta(seconds=30))
+    assert pairs(next_assignment([declined], [KARIM, ANNA], now, SPEAKS)) == [(1, ANNA)]
