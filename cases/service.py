@@ -141,6 +141,7 @@ def case_fields(case: Case) -> dict[str, object]:
         "urgency": _value(case.urgency),
         "reason": _value(case.reason),
         "flags": list(case.flags or []),
+        "language": case.language,
     }
 
 

@@ -1,7 +1,9 @@
 """The one-sentence case summary a coordinator hears before taking a call, or reads in an SMS.
 
 A caller recognised as a registered family (fields "known_family" true, or the case flag
-"known_family") is announced first: "Bekannte Familie, Kind, 3 Jahre, …".
+"known_family") is announced first: "Bekannte Familie, Kind, 3 Jahre, …". A caller who chose
+another language than German (field "language") is named before everything else, so the
+coordinator knows before she takes the call: "Anruferin spricht Türkisch. Kind, …".
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import SupportsIndex, SupportsInt
 
+from core.languages import DEFAULT as GERMAN
+from core.languages import LANGUAGES
+from core.languages import name as language_name
 from core.vocabulary import CARE_FOR, CASE_FLAG, REASON, URGENCY, care_level_words, word
 
 STYLES = ("speech", "sms")
@@ -27,6 +32,7 @@ _WORDS: dict[str, dict[str, object]] = {
         "postcode_speech": "Postleitzahl {digits}",
         "note": "Hinweis",
         "nothing": "Keine Angaben",
+        "speaks": "Anruferin spricht {language}",
     },
     "en": {
         "caller_type": {"employer": "Call from an employer", "caregiver": "Call from a carer"},
@@ -39,6 +45,7 @@ _WORDS: dict[str, dict[str, object]] = {
         "postcode_speech": "postcode {digits}",
         "note": "Note",
         "nothing": "No details",
+        "speaks": "Caller speaks {language}",
     },
 }
 
@@ -67,8 +74,21 @@ def describe_case(fields: Mapping[str, object], *, language: str = "de", style: 
         text = str(words["nothing"])
     if notes:
         text += f". {words['note']}: {', '.join(notes)}" if speech else f", {', '.join(notes)}"
+    speaks = _speaks(fields, words, language)
+    if speaks and not speech:
+        text = f"{speaks}, {text}"
     text = text[0].upper() + text[1:]
+    if speaks and speech:
+        text = f"{speaks}. {text}"
     return f"{text}." if speech else text
+
+
+def _speaks(fields: Mapping[str, object], words: Mapping[str, object], language: str) -> str | None:
+    """Name the caller's language when it is one of the hotline's others than German."""
+    spoken = _value(fields.get("language"))
+    if not isinstance(spoken, str) or spoken == GERMAN or spoken not in LANGUAGES:
+        return None
+    return str(words["speaks"]).format(language=language_name(spoken, language))
 
 
 def _care_for(care_type: str, language: str) -> str:

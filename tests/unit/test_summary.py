@@ -139,3 +139,22 @@ def test_unknown_language_or_style_is_refused():
         describe_case(CHILD, language="fr")
     with pytest.raises(ValueError):
         describe_case(CHILD, style="fax")
+
+
+def test_the_callers_language_comes_first_and_the_summary_stays_german():
+    turkish = {**CHILD, "language": "tr"}
+    assert describe_case(turkish) == (
+        "Anruferin spricht Türkisch. Kind, 3 Jahre, Postleitzahl 3 0 1 5 9, Hannover, sofort, Betreuung ausgefallen."
+    )
+    assert describe_case(turkish, style="sms") == (
+        "Anruferin spricht Türkisch, Kind 3 J., 30159 Hannover, sofort, Betreuung ausgefallen"
+    )
+    assert describe_case({**CHILD, "language": "uk"}, language="en").startswith("Caller speaks Ukrainian. Child,")
+    assert describe_case({"language": "ar"}) == "Anruferin spricht Arabisch. Keine Angaben."
+
+
+def test_german_or_an_unknown_language_is_not_named():
+    plain = describe_case(CHILD)
+    assert describe_case({**CHILD, "language": "de"}) == plain
+    assert describe_case({**CHILD, "language": None}) == plain
+    assert describe_case({**CHILD, "language": "xx"}) == plain
