@@ -57,6 +57,8 @@ class BoardRow:
     dispatch_status: str | None = None
     #: The assigned caregiver's name (the board names who is on her way).
     caregiver_name: str | None = None
+    #: The language the caller chose in the menu (core.languages; "de" unless she pressed a language key).
+    language: str = "de"
 
     def waiting(self, now: datetime) -> timedelta:
         """Return how long the family has waited: until now, or until the case was assigned."""
@@ -172,6 +174,7 @@ def _row(case: Case, counts: dict[str, int], dispatch_status: str | None, caregi
         offers_total=sum(counts.values()),
         dispatch_status=dispatch_status,
         caregiver_name=caregiver_name,
+        language=case.language or "de",
     )
 
 

@@ -39,6 +39,9 @@ from dashboard.case_form import CaseForm
 from dashboard.timeline import describe_event
 from dashboard.words import (
     age_label,
+    caller_language_direction,
+    caller_language_label,
+    caller_language_native,
     caller_type_label,
     care_label,
     dispatch_label,
@@ -110,6 +113,9 @@ def case_words() -> dict[str, Any]:
         "dispatch": dispatch_label,
         "phone": format_national,
         "field": field_label,
+        "language": caller_language_label,
+        "language_native": caller_language_native,
+        "language_dir": caller_language_direction,
     }
 
 

@@ -16,7 +16,13 @@ from markupsafe import Markup
 
 from core.container import current_services
 from dashboard import error_text
-from dashboard.words import caller_type_label, care_type_label, reason_label, urgency_label
+from dashboard.words import (
+    caller_language_label,
+    caller_type_label,
+    care_type_label,
+    reason_label,
+    urgency_label,
+)
 from reports import (
     ALL,
     UNKNOWN,
@@ -75,6 +81,8 @@ def value_label(dimension: str, value: str) -> str:
         return care_type_label(value)
     if dimension == "caller_type":
         return caller_type_label(value)
+    if dimension == "language":
+        return caller_language_label(value)
     return value  # municipality and employer names are shown as they are
 
 
@@ -145,6 +153,7 @@ def build_page(report: Report) -> dict[str, Any]:
         "reasons": _lines(report, "reason"),
         "urgencies": _lines(report, "urgency"),
         "caller_types": _lines(report, "caller_type"),
+        "languages": _lines(report, "language"),
         "employers": [Line(row.value, present(row.figures)) for row in report.employer_rows()],
         "buckets": buckets,
         "charts": {name: Markup(svg) for name, svg in (  # noqa: S704 - built by reports.charts, every text escaped

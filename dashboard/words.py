@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 
 from core.clock import BERLIN
 from core.formats import datetime_de, time_de
+from core.languages import name as language_name
+from core.languages import text_direction
 from core.vocabulary import (
     CALLER_TYPE,
     CARE_FOR,
@@ -34,6 +36,21 @@ from core.vocabulary import (
 def language() -> str:
     """Return the request's language for the shared vocabulary: "en" or "de"."""
     return "en" if str(get_locale()) == "en" else "de"
+
+
+def caller_language_label(code: str | None) -> str:
+    """Return a caller language's name in the dashboard's language ("Türkisch", "Turkish"); German for none."""
+    return language_name(code or "de", language())
+
+
+def caller_language_native(code: str | None) -> str:
+    """Return a caller language's name in itself ("Türkçe", "العربية")."""
+    return language_name(code or "de", "native")
+
+
+def caller_language_direction(code: str | None) -> str:
+    """Return the HTML dir of text in a caller language: "rtl" for Arabic, else "ltr"."""
+    return text_direction(code or "de")
 
 
 def urgency_label(value: str | None) -> str:
@@ -198,7 +215,7 @@ def answer_label(name: str, value: Any) -> str:
     if name == "reason":
         return reason_label(value)
     if name == "language":
-        return {"de": _("Deutsch"), "en": _("Englisch")}.get(value, str(value))
+        return caller_language_label(str(value))
     return str(value)
 
 

@@ -11,8 +11,8 @@ Columns:
 | column | meaning |
 |---|---|
 | Monat | "2026-11", or "gesamt" for the whole period |
-| Dimension | gesamt, Gemeinde, Anlass, Dringlichkeit, Betreuungsart, Anrufende, Arbeitgeber |
-| Auspraegung | the value: "alle", "Hannover", "Kinderbetreuung", "Betreuung von Angehörigen", … |
+| Dimension | gesamt, Gemeinde, Anlass, Dringlichkeit, Betreuungsart, Anrufende, Arbeitgeber, Sprache |
+| Auspraegung | the value: "alle", "Hannover", "Kinderbetreuung", "Betreuung von Angehörigen", "Türkisch", … |
 | Anrufe | calls (consultations) |
 | Anteil_Nacht_Prozent | share of calls arriving 20:00–06:00 Berlin time |
 | Anteil_Person_erreicht_Prozent | share of calls in which a coordinator was reached |
@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from core.csvexport import export_csv
+from core.languages import NAMES as LANGUAGE_NAMES
 from core.vocabulary import CALLER_TYPE, CARE_TYPE, REASON, URGENCY, Word, word
 from core.vocabulary import UNKNOWN as UNKNOWN_WORD
 from reports.figures import ALL, SHOWN_FIELDS, TOTAL, UNKNOWN, WHOLE_PERIOD, Report, present
@@ -67,6 +68,7 @@ DIMENSION_NAMES = {
     "care_type": "Betreuungsart",
     "caller_type": "Anrufende",
     "employer": "Arbeitgeber",
+    "language": "Sprache",
 }
 #: German words for the coded values: the shared vocabulary, as the dashboard's pages show them.
 VALUE_NAMES: dict[str, Mapping[str, Word]] = {
@@ -83,6 +85,8 @@ def value_name(dimension: str, value: str) -> str:
         return "alle"
     if value == UNKNOWN:
         return UNKNOWN_WORD.de
+    if dimension == "language":
+        return LANGUAGE_NAMES[value][0] if value in LANGUAGE_NAMES else value
     return word(VALUE_NAMES.get(dimension, {}), value, "de", default=value) or value
 
 

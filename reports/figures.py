@@ -64,7 +64,8 @@ TOTAL = "total"
 ALL = "all"
 UNKNOWN = "unknown"
 #: The breakdowns, in the order the page and the CSV show them.
-DIMENSIONS = (TOTAL, "municipality", "reason", "urgency", "care_type", "caller_type", "employer")
+#: "language" (the caller's menu language, core.languages) came last, so the rows before it kept their order.
+DIMENSIONS = (TOTAL, "municipality", "reason", "urgency", "care_type", "caller_type", "employer", "language")
 #: The month key of the rows that cover the whole period.
 WHOLE_PERIOD = "total"
 #: Buckets of the time-to-a-caregiver distribution, in minutes: [lower, upper); None = open end.
@@ -209,6 +210,8 @@ class CaseFacts:
     urgency: str | None = None
     caller_type: str | None = None
     employer: str | None = None
+    #: The language the caller chose in the menu ("de" unless she pressed a language key).
+    language: str | None = None
     key: int = 0
 
     def dimensions(self) -> dict[str, str]:
@@ -223,6 +226,7 @@ class CaseFacts:
         }
         if self.employer:
             values["employer"] = self.employer
+        values["language"] = self.language or UNKNOWN
         return values
 
 
@@ -480,7 +484,7 @@ def find_case_facts(session: Session, *, period: Period) -> list[CaseFacts]:
     employers = dict(session.execute(select(Employer.id, Employer.name)).tuples().all())
     rows = session.execute(
         select(Case.id, Case.created_at, Case.connected_at, Case.assigned_at, Case.dial_stage, Case.care_type,
-               Case.municipality, Case.reason, Case.urgency, Case.caller_type, Case.employer_id)
+               Case.municipality, Case.reason, Case.urgency, Case.caller_type, Case.employer_id, Case.language)
         .where(in_period)
         .order_by(Case.created_at, Case.id)
     )
@@ -490,10 +494,10 @@ def find_case_facts(session: Session, *, period: Period) -> list[CaseFacts]:
             voicemail=dial_stage == VOICEMAIL_STAGE, dispatched=case_id in dispatched, offers=offers.get(case_id, 0),
             care_type=_value(care_type), municipality=municipality, reason=_value(reason),
             urgency=_value(urgency), caller_type=_value(caller_type),
-            employer=employers.get(employer_id) if employer_id is not None else None,
+            employer=employers.get(employer_id) if employer_id is not None else None, language=language,
         )
         for (case_id, created_at, connected_at, assigned_at, dial_stage, care_type, municipality, reason,
-             urgency, caller_type, employer_id) in rows
+             urgency, caller_type, employer_id, language) in rows
     ]
 
 
@@ -502,7 +506,7 @@ def find_care_facts(session: Session, *, period: Period) -> list[CareFacts]:
     employers = dict(session.execute(select(Employer.id, Employer.name)).tuples().all())
     rows = session.execute(
         select(CareSession.started_at, CareSession.ended_at, Case.id, Case.created_at, Case.care_type,
-               Case.municipality, Case.reason, Case.urgency, Case.caller_type, Case.employer_id)
+               Case.municipality, Case.reason, Case.urgency, Case.caller_type, Case.employer_id, Case.language)
         .join(Case, Case.id == CareSession.case_id)
         .where(
             CareSession.flag.is_(None),
@@ -515,11 +519,11 @@ def find_care_facts(session: Session, *, period: Period) -> list[CareFacts]:
     )
     facts = []
     for started_at, ended_at, case_id, created_at, care_type, municipality, reason, urgency, caller_type, \
-            employer_id in rows:
+            employer_id, language in rows:
         case = CaseFacts(
             key=case_id, created_at=created_at, care_type=_value(care_type), municipality=municipality,
             reason=_value(reason), urgency=_value(urgency), caller_type=_value(caller_type),
-            employer=employers.get(employer_id) if employer_id is not None else None,
+            employer=employers.get(employer_id) if employer_id is not None else None, language=language,
         )
         facts.append(CareFacts(started_at=started_at, minutes=elapsed_minutes(started_at, ended_at), case=case))
     return facts

@@ -99,3 +99,14 @@ def test_without_a_period_the_page_shows_this_year(coordinator: Any) -> None:
     page = coordinator.get("/reports").get_data(as_text=True)
     assert "Januar 2026 bis November 2026" in page
     assert "Keine Fälle in diesem Zeitraum." in page
+
+
+def test_the_page_counts_calls_by_language(coordinator: Any, world: Any, session: Any) -> None:
+    for case in world.cases[:3]:
+        case.language = "ru"
+    session.flush()
+    page = coordinator.get("/reports?from=2026-11&to=2026-11").get_data(as_text=True)
+    table = re.search(r'<table[^>]*id="table-languages".*?</table>', page, flags=re.S)
+    assert table, "the table of languages"
+    assert re.search(r">Russisch</th>\s*<td[^>]*>3</td>", table.group(0))
+    assert re.search(r">Deutsch</th>\s*<td[^>]*>&lt;3</td>", table.group(0))

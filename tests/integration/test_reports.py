@@ -224,3 +224,22 @@ def test_the_csv_carries_no_personal_data(session: Session, world: World) -> Non
     for phone in (*PARENTS, *world.caregiver_phones):
         assert phone[3:] not in digits, phone  # not even without the country code
     assert "Betreuerin" not in text
+
+
+def test_calls_are_counted_by_the_callers_language(session: Session, world: World) -> None:
+    for case in world.cases[:3]:
+        case.language = "tr"
+    world.cases[3].language = "ar"
+    session.flush()
+    report = compile_report(session, period=NOVEMBER)
+    assert report.get(dimension="language", value="tr").calls == 3
+    assert report.get(dimension="language", value="ar").calls == 1
+    assert report.get(dimension="language", value="de").calls == 1  # the anonymised case keeps its language
+    assert report.get(dimension="language", value="tr").filled == 3
+    text = report_csv(report)
+    assert text[1:].splitlines()[0] == ";".join(COLUMNS)  # rows were added, no column
+    rows = parse_csv(text)
+    turkish = next(r for r in rows if r["Monat"] == "gesamt" and r["Auspraegung"] == "Türkisch")
+    assert turkish["Dimension"] == "Sprache" and turkish["Anrufe"] == "3"
+    arabic = next(r for r in rows if r["Monat"] == "2026-11" and r["Auspraegung"] == "Arabisch")
+    assert arabic["Anrufe"] == "<3"
