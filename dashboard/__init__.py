@@ -73,6 +73,7 @@ def register_dashboard(app: Flask) -> None:
         cases,
         doctor,
         partners,
+        prompts,
         reports,
         roster,
         simulator,
@@ -82,7 +83,7 @@ def register_dashboard(app: Flask) -> None:
     app.register_blueprint(Blueprint("assets", __name__, static_folder="static", static_url_path="/assets"))
     # Plain imports: a missing page module is an ImportError at start-up, never a page silently gone.
     pages = (auth, board, cases, roster, caregivers, simulator, calendar, users, reports, partners, billing, doctor,
-             account)
+             account, prompts)
     for module in pages:
         app.register_blueprint(module.bp)
     PAGE_BLUEPRINTS.update(module.bp.name for module in pages)

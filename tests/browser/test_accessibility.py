@@ -57,6 +57,7 @@ PAGES = {
     "caregivers": ("/caregivers", "caregivers"),
     "simulator": ("/simulator", "simulator"),
     "doctor": ("/doctor", "doctor"),
+    "prompts": ("/prompts?language=ar", "prompts"),
 }
 
 

@@ -84,6 +84,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "partners.edit_family": FAMILY,
     "partners.members": ("municipality", "action"),
     "partners.tariffs": ("code", "hourly_rate", "valid_from"),
+    "prompts.index": ("language",),
     "reports.index": ("from", "to"),
     "reports.export": ("from", "to"),
     "roster.week": ("week",),
