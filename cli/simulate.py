@@ -141,9 +141,18 @@ def callback_steps(driver: CallDriver, url: str, status_url: str, say: Callable[
 
 def _speak(node: ET.Element, say: Callable[[str], None]) -> None:
     if node.tag == "Say":
-        say(f"🔊 {node.text or ''}")
+        say(f"🔊 {_voice_label(node)}{node.text or ''}")
     elif node.tag == "Play":
         say(f"🔊 [Aufnahme / recording: {node.text}]")
+
+
+def _voice_label(node: ET.Element) -> str:
+    """Return "[tr-TR · Polly.Filiz] " for a <Say> in another language than German (its offer, or the chosen one)."""
+    tag = node.get("language") or ""
+    if not tag or tag.lower().startswith("de"):
+        return ""
+    voice = node.get("voice")
+    return f"[{tag} · {voice}] " if voice else f"[{tag}] "
 
 
 def _follow(driver: CallDriver, doc: ET.Element, say: Callable[[str], None]) -> Generator[str, str, ET.Element | None]:

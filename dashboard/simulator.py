@@ -23,7 +23,8 @@ from twilio.request_validator import RequestValidator
 from caregivers.queries import get_caregiver_by_phone
 from core.clock import BERLIN
 from core.container import current_services
-from core.settings import SIMULATOR_HOTLINE
+from core.languages import KEY_OF, LANGUAGES, text_direction
+from core.settings import SIMULATOR_HOTLINE, Settings
 from dashboard import login_manager
 from models.outbox import InboundMessage, OutboxMessage, OutboxStatus
 from roster.queries import find_coordinator_names, find_shifts_between
@@ -65,6 +66,9 @@ def page() -> Any:
         hotline=settings.callable_hotline or DEFAULT_HOTLINE,
         caller=DEFAULT_CALLER,
         texts=_js_texts(),
+        offered=[code for code in settings.languages if code in KEY_OF],
+        voices=_voices(settings),
+        key_of=KEY_OF,
     )
 
 
@@ -99,6 +103,12 @@ def messages() -> Any:
         coordinators = _coordinator_names(session, now=now)
     return jsonify(phones=phones, coordinators=coordinators,
                    hotline=services.settings.callable_hotline or DEFAULT_HOTLINE)
+
+
+def _voices(settings: Settings) -> dict[str, dict[str, str]]:
+    """Return, by <Say> language tag, the caller language, its writing direction and voice (for the page's JS)."""
+    return {settings.language_tag(code): {"code": code, "dir": text_direction(code), "voice": settings.voice(code)}
+            for code in LANGUAGES}
 
 
 def _coordinator_names(session: Session, *, now: Any) -> dict[str, str]:

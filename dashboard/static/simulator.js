@@ -21,13 +21,26 @@
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
   function setState(state) { root.setAttribute("data-state", state); }
   function status(text) { $("sim-status").textContent = text; }
-  function log(who, text, cls) {
+  // `language` (optional): {code, dir, label} of a <Say> — its text gets lang and dir, the tag and voice follow.
+  function log(who, text, cls, language) {
     var li = document.createElement("li");
     if (cls) { li.className = cls; }
     var b = document.createElement("strong");
     b.textContent = who + ": ";
     li.appendChild(b);
-    li.appendChild(document.createTextNode(text));
+    if (language) {
+      var said = document.createElement("bdi");
+      said.textContent = text;
+      said.setAttribute("lang", language.code);
+      said.setAttribute("dir", language.dir);
+      li.appendChild(said);
+      var tag = document.createElement("span");
+      tag.className = "sim-voice-tag muted";
+      tag.textContent = " (" + language.label + ")";
+      li.appendChild(tag);
+    } else {
+      li.appendChild(document.createTextNode(text));
+    }
     var list = $("sim-log");
     list.appendChild(li);
     list.scrollTop = list.scrollHeight;  // only the log scrolls, never the page
@@ -98,13 +111,34 @@
            voices.find(function (v) { return norm(v).split("-")[0] === want.split("-")[0]; }) || null;
   }
 
+  // The caller languages by <Say> language tag (settings VOICE_xx, LANGUAGE_xx): {code, dir, voice}.
+  var voices = JSON.parse(root.dataset.voices || "{}");
+  // Return how a <Say> is spoken: its language's code and direction, and "tag · voice" to show.
+  function languageOf(node) {
+    if (node.tagName !== "Say") { return null; }
+    var tag = node.getAttribute("language") || "de-DE";
+    var known = voices[tag];
+    var code = known ? known.code : tag.split("-")[0].toLowerCase();
+    var voice = node.getAttribute("voice") || (known ? known.voice : "");
+    return { code: code, dir: known ? known.dir : "auto", tag: tag, label: voice ? tag + " · " + voice : tag };
+  }
+
   // Show a <Say>/<Play> and speak it; resolves when done or when `skip` (a key, a hang-up) is called.
   function speak(node, target, who) {
     var text = node.tagName === "Play" ? T.recording + " " + node.textContent.trim() : node.textContent.trim();
-    var lang = node.getAttribute("language") || (node.tagName === "Play" ? "" : "de-DE");
+    var language = languageOf(node);
+    // The browser's speech wants a BCP 47 tag: Twilio's "arb" (Modern Standard Arabic) is spoken as "ar".
+    var lang = language ? (language.tag.indexOf("-") > 0 ? language.tag : language.code) : "";
     target.textContent = text;
-    if (lang) { target.setAttribute("lang", lang.split("-")[0]); } else { target.removeAttribute("lang"); }
-    log(who, text, "sim-said");
+    if (language) {
+      target.setAttribute("lang", language.code);
+      target.setAttribute("dir", language.dir);
+    } else {
+      target.removeAttribute("lang");
+      target.removeAttribute("dir");
+    }
+    if (target.id === "sim-prompt") { $("sim-prompt-voice").textContent = language ? language.label : ""; }
+    log(who, text, "sim-said", language);
     return new Promise(function (resolve) {
       var done = false, timer = null, unregister = function () {};
       var finish = function () {
@@ -434,6 +468,7 @@
     $("sim-log").textContent = "";
     $("sim-summary").textContent = "";
     $("sim-prompt").textContent = "";
+    $("sim-prompt-voice").textContent = "";
     $("sim-call").disabled = true;
     $("sim-hangup").disabled = false;
     setState("busy");

@@ -243,3 +243,18 @@ def test_a_call_back_rings_the_coordinators_phone_then_the_family(page: Any, liv
         results = [e.detail for e in s.query(CaseEvent).filter_by(case_id=case_id,
                                                                   kind=EventKind.CALLBACK_RESULT.value)]
     assert results and results[0]["reached"] is True
+
+
+def test_the_language_offers_show_their_voice_and_a_language_key_continues_in_that_language(
+        page: Any, live_sqlite: LiveApp) -> None:
+    sign_in(page, live_sqlite)
+    open_simulator(page, live_sqlite)
+    expect(page.locator("#sim-languages li[data-language=en]")).to_contain_text("9")
+    page.get_by_role("button", name="Hotline anrufen").click()
+    offer = page.locator("#sim-log bdi[lang=en]", has_text="For English, press 9.")
+    expect(offer).to_have_count(1, timeout=15_000)  # the German welcome offers English, in English's voice
+    answer(page, "9")
+    expect(page.locator("#sim-prompt[lang=en][dir=ltr]")).to_contain_text("Welcome")
+    expect(page.locator("#sim-prompt-voice")).to_contain_text("en-GB · Polly.Amy")
+    page.get_by_role("button", name="Auflegen").click()
+    page.wait_for_selector("#simulator[data-state=ended]")

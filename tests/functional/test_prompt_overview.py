@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import shutil
 from pathlib import Path
@@ -119,3 +121,14 @@ def test_a_lead_sees_it_too_and_in_english(client: Any, session: Any, clock: Any
     page = client.get("/prompts?language=de").get_data(as_text=True)
     assert "Prompts and languages" in page and "Welcome" not in page  # German alone: no second column
     assert "Willkommen bei Fluxx" in page
+
+
+def test_the_simulator_lists_the_offered_languages_with_their_keys_and_voices(signed_in: Any) -> None:
+    page = signed_in.get("/simulator").get_data(as_text=True)
+    offers = re.search(r'<div class="sim-languages".*?</div>', page, flags=re.S).group(0)
+    assert re.search(r'<li data-language="en"><kbd class="sim-lang-key">9</kbd> Englisch', offers)
+    assert re.search(r'<li data-language="tr"><kbd class="sim-lang-key">4</kbd> Türkisch <bdi[^>]*lang="tr"', offers)
+    assert 'data-language="ar"' not in offers  # withdrawn: its key is not understood
+    voices = json.loads(html.unescape(re.search(r'data-voices="([^"]*)"', page).group(1)))
+    assert voices["arb"] == {"code": "ar", "dir": "rtl", "voice": "Polly.Zeina"}
+    assert voices["tr-TR"] == {"code": "tr", "dir": "ltr", "voice": "Polly.Filiz"}

@@ -150,3 +150,15 @@ def test_a_familys_mailbox_in_the_terminal_is_hung_up_and_tried_again(
     assert waited.state is QueueState.WAITING and waited.attempts == 1 and waited.retry_at is not None
     again = runner.invoke(args=["simulate", "callback"], input="\n")
     assert again.exit_code != 0 and "Kein Rückruf wartet" in again.output  # the retry waits for its timer
+
+
+def test_the_language_offers_are_shown_with_their_voice_and_a_language_key_is_followed(
+        runner: Any, session: Any, clock: Any) -> None:
+    make_roster(session, now=clock.now())
+    keys = ["9", "1", "1", "1", "3", "30159", "1", "1", "", "", "", ""]  # English, the menu; nobody answers, no message
+    result = runner.invoke(args=["simulate", "call"], input="\n".join(keys) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "🔊 [en-GB · Polly.Amy] For English, press 9." in result.output  # offered after the German question
+    assert "🔊 Willkommen bei Fluxx" in result.output  # German needs no label
+    assert "🔊 [en-GB · Polly.Amy] Welcome to Fluxx emergency care." in result.output
+    assert session.scalars(select(Case)).one().language == "en"
