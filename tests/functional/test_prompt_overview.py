@@ -85,6 +85,9 @@ def test_every_language_with_its_key_offer_review_mark_voice_and_tag(signed_in: 
     assert "Datei fehlerhaft" in rows["ru"]
     for code in ("uk", "pl"):
         assert "Datei fehlt" in rows[code] and "zurückgezogen" in rows[code]
+    warnings = re.search(r'<ul class="flash error prompts-warnings".*?</ul>', page, flags=re.S).group(0)
+    assert "Türkisch wird angeboten, ist aber noch nicht von einer Muttersprachlerin geprüft." in warnings
+    assert "Englisch" not in warnings and "Arabisch" not in warnings  # reviewed, or not offered
 
 
 def test_a_language_beside_german_with_lang_and_dir(signed_in: Any, prompt_files: Path) -> None:
