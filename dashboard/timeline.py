@@ -74,6 +74,8 @@ Describe = Callable[[EventFacts], str]
 
 def _menu_answer(e: EventFacts) -> str:
     answers = e.get("answers") or {}
+    if not answers and e.get("language"):
+        return _("Menü: Sprache gewählt: %(language)s", language=answer_label("language", e.get("language")))
     if not answers and e.get("why") == "asked_for_person":
         return _("Menü: %(step)s – möchte mit einer Person sprechen (0)", step=step_label(str(e.get("step"))))
     if not answers:

@@ -119,6 +119,8 @@ def answer_step(
     # own, or the caller's real answer that follows would be taken for a repeated delivery and dropped.
     key = f"gather:{step.value}:{attempt}" + (f":language:{result.language}" if result.language else "")
     detail = {"step": step.value, "attempt": attempt, "answers": dict(result.answers), "flags": list(result.flags)}
+    if result.language:  # the case's timeline says which language she chose
+        detail["language"] = result.language
     if isinstance(result.next, Connect):  # why the menu ends here: "0 for a person" is a wish, not a wrong key
         detail["why"] = result.next.why.value
     if isinstance(result.next, Ask) and not result.answers.get("municipality"):

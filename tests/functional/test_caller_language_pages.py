@@ -52,3 +52,16 @@ def test_in_english_the_language_is_named_in_english(signed_in: Any, session: An
     assert "<dd>Polish <bdi" in page and "Polski</bdi>" in page
     german = make_case(session, now=clock.now(), call_sid="CA-de2")
     assert "<dd>German</dd>" in signed_in.get(f"/cases/{german.id}").get_data(as_text=True)
+
+
+def test_the_timeline_names_the_language_she_chose_by_key(signed_in: Any, session: Any, clock: Any) -> None:
+    from models import Case
+    from tests.functional.test_voice_webhooks import call, press
+
+    call(signed_in, "/voice/incoming")
+    press(signed_in, "caller_type", "9")
+    press(signed_in, "caller_type", "1")
+    case = session.query(Case).one()
+    page = signed_in.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Menü: Sprache gewählt: Englisch" in page
+    assert "keine gültige Eingabe" not in page  # choosing a language is no wrong key

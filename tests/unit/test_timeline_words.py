@@ -92,3 +92,13 @@ def test_call_backs_say_what_happened_to_the_family(
             assert describe_event(event, NAMES) == german
         with force_locale("en"):
             assert describe_event(event, NAMES) == english
+
+
+def test_a_language_choice_names_the_language_not_a_wrong_key(app: Flask) -> None:
+    detail = {"step": "caller_type", "attempt": 1, "answers": {}, "flags": [], "language": "tr"}
+    event = CaseEvent(kind=EventKind.MENU_ANSWER.value, detail=detail)
+    with app.test_request_context():
+        with force_locale("de"):
+            assert describe_event(event, NAMES) == "Menü: Sprache gewählt: Türkisch"
+        with force_locale("en"):
+            assert describe_event(event, NAMES) == "Menu: chose a language: Turkish"
