@@ -68,6 +68,7 @@ def _fill(live: LiveApp) -> None:
             case.needs_callback, case.voicemail_sid = True, f"RE{i:032x}"
             # Three cases carry every badge at once; the others what a night brings: call back, voicemail, a flag.
             case.flags = list(ALL_FLAGS) if i in (1, 2, 3) else ["menu_incomplete"]
+            case.language = "uk" if i in (1, 2, 3) else "ar" if i % 5 == 0 else "de"  # the language badge too
             if i % 4 == 0 or i == 1:  # assigned and still needing a call back: on the board, naming the caregiver
                 who = caregiver if i == 1 else usual
                 case.status, case.caregiver_id, case.assigned_at = CaseStatus.ASSIGNED, who.id, now
