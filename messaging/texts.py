@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import string
 import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -141,6 +142,62 @@ def is_reviewed(language: str) -> bool:
         )
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False  # a file that cannot be read is not reviewed as it stands
+
+
+def find_text_problems() -> dict[str, str]:
+    """Return what is wrong with each language's SMS files: unreadable, or keys or {placeholders} unlike German's.
+
+    German's own job texts are checked first; when they cannot be read, that is the only problem named.
+    A broken file in another language does not stop an SMS (fill_text sends German) but should be fixed.
+    """
+    try:
+        german = dict(_texts(load_job_texts(languages.DEFAULT)))
+        german_commands = dict(_texts(load_toml(TEXTS_DIR / "commands.de.toml")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return {languages.DEFAULT: f"{languages.DEFAULT}.toml: {exc}"}
+    problems: dict[str, str] = {}
+    for language in LANGUAGES[1:]:
+        for file, reference, required in (
+            (f"{language}.toml", german, {k for k in german if not _german_only(k)}),
+            (f"commands.{language}.toml", german_commands, set()),
+        ):
+            path = TEXTS_DIR / file
+            if not path.is_file() and not required:
+                continue
+            try:
+                texts = dict(_texts(load_toml(path)))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                problems[language] = f"{file}: {exc}"
+                break
+            wrong = sorted(required - set(texts)) + sorted(
+                key for key, text in texts.items() if key not in reference or _fields(text) != _fields(reference[key])
+            )
+            if wrong:
+                problems[language] = f"{file}: {', '.join(wrong[:5])} (keys or placeholders unlike German's)"
+                break
+    return problems
+
+
+def _texts(node: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Return the (dotted key, text) pairs of a texts file, tables flattened."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in node.items():
+        if isinstance(value, Mapping):
+            pairs += _texts(value, f"{prefix}{key}.")
+        elif isinstance(value, str):
+            pairs.append((f"{prefix}{key}", value))
+    return pairs
+
+
+def _fields(template: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    except ValueError:  # an unmatched brace
+        return {"{"}
+
+
+def _german_only(key: str) -> bool:
+    return any(key == k or key.startswith(f"{k}.") for k in GERMAN_ONLY)
 
 
 def job_text(

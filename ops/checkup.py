@@ -19,6 +19,7 @@ from core.database import WORKER_LOCK_KEY, Database
 from core.settings import Settings
 from geo import lookup_postcode
 from ivr import find_prompt_problems, find_unreviewed
+from messaging.texts import LANGUAGES, find_text_problems, is_reviewed
 from models import Caregiver, Role, User
 from models.billing import MemberMunicipality
 from ops import doctor
@@ -57,6 +58,8 @@ def run_checkup(
     results.append(doctor.check_prompts(offered=settings.languages,
                                         problems=find_prompt_problems(settings.languages),
                                         unreviewed=find_unreviewed(settings.languages)))
+    results.append(doctor.check_sms_texts(problems=find_text_problems(),
+                                          unreviewed=[code for code in LANGUAGES if not is_reviewed(code)]))
     production = bool(settings.public_base_url and settings.public_base_url.startswith("https://")) or (
         (database.url or "").startswith("postgresql")
     )

@@ -303,6 +303,25 @@ def check_prompts(*, offered: Sequence[str], problems: Mapping[str, str], unrevi
               f"Prompts offered in {len(offered)} languages, all reviewed.")
 
 
+def check_sms_texts(*, problems: Mapping[str, str], unreviewed: Sequence[str]) -> CheckResult:
+    """Judge the SMS text files: every language's readable, with German's texts; name the unreviewed."""
+    if problems:
+        listed = "; ".join(f"{language}: {problem}" for language, problem in problems.items())
+        status = Status.ERROR if "de" in problems else Status.WARNING
+        return CheckResult("sms_texts", status, f"SMS-Textdatei(en) fehlerhaft: {listed}.",
+                           f"SMS text file(s) broken: {listed}.",
+                           "Datei in messaging/texts/ korrigieren (README, „SMS languages“); bis dahin gehen diese SMS "
+                           "auf Deutsch hinaus.",
+                           "Fix the file in messaging/texts/ (README, \"SMS languages\"); until then those SMS go out "
+                           "in German.")
+    if unreviewed:
+        return ok("sms_texts", "SMS-Texte in 7 Sprachen; noch nicht von einer Muttersprachlerin geprüft: "
+                  f"{', '.join(name(code, 'de') for code in unreviewed)}.",
+                  "SMS texts in 7 languages; not yet reviewed by a native speaker: "
+                  f"{', '.join(name(code, 'en') for code in unreviewed)}.")
+    return ok("sms_texts", "SMS-Texte in 7 Sprachen, alle geprüft.", "SMS texts in 7 languages, all reviewed.")
+
+
 def not_checked(key: str, *, reason: str | None = None) -> CheckResult:
     """Return the line for a check that needs the database when it cannot be read (or is not migrated)."""
     why_de = f"Lesefehler {reason}" if reason else "Datenbank nicht erreichbar oder Schema nicht aktuell"

@@ -71,7 +71,7 @@ def test_a_healthy_setup_is_all_ok_and_exits_zero(
 
     assert result.exit_code == 0, result.output
     lines = _lines(result.output)
-    assert len(lines) == 12 and all(line.startswith("ok") for line in lines), result.output
+    assert len(lines) == 13 and all(line.startswith("ok") for line in lines), result.output
     assert "schema current" in result.output
     assert "Worker ticking (3 s ago" in result.output and "host-a:4242" in result.output
     assert "points all its webhooks (POST) at this app" in result.output

@@ -28,6 +28,7 @@ from messaging.texts import (
     GERMAN_ONLY,
     MAX_SEGMENTS,
     TEXTS_DIR,
+    find_text_problems,
     gsm7_septets,
     is_reviewed,
     job_text,
@@ -35,6 +36,7 @@ from messaging.texts import (
     sms_segments,
 )
 from models import Caregiver, CareType, Case, Urgency
+from ops.doctor import check_sms_texts
 from tests.unit.test_matching import TODAY, candidate, needs
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -316,3 +318,22 @@ def test_a_language_file_broken_while_editing_sends_german_instead(
 
     (folder / "commands.tr.toml").write_text("[caregiver\n", encoding="utf-8")
     assert render_text("caregiver.declined", "tr") == "Danke für die Rückmeldung."
+
+
+def test_the_doctor_names_a_broken_sms_file_and_the_unreviewed_languages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert find_text_problems() == {}
+    folder = tmp_path / "texts"
+    shutil.copytree(messaging.texts.TEXTS_DIR, folder)
+    monkeypatch.setattr(messaging.texts, "TEXTS_DIR", folder)
+    polish = (folder / "pl.toml").read_text(encoding="utf-8").replace("{caregiver}", "{opiekunka}")
+    (folder / "pl.toml").write_text(polish, encoding="utf-8")
+    (folder / "commands.uk.toml").write_text("[caregiver\n", encoding="utf-8")
+    problems = find_text_problems()
+    assert set(problems) == {"pl", "uk"} and "parent_confirmation" in problems["pl"]
+    result = check_sms_texts(problems=problems, unreviewed=())
+    assert result.status == "warning" and "pl.toml" in result.en and "commands.uk.toml" in result.en
+    assert check_sms_texts(problems={"de": "de.toml: broken"}, unreviewed=()).status == "error"
+    fine = check_sms_texts(problems={}, unreviewed=["tr", "ar"])
+    assert fine.status == "ok" and "Turkish, Arabic" in fine.en
