@@ -25,7 +25,7 @@ from worker.jobs import tick_job
 #: The family's language, the caregiver's first language and yes, the confirmation's start, the
 #: offer's words for the family's language, and the pointer a family gets when it answers its SMS.
 STORIES = {
-    "tr": ("JA", "Fluxx: İyi haber! Bakımı Gülşen üstleniyor", "Aile Türkçe konuşuyor.",
+    "tr": ("JA", "Fluxx: İyi haber! Gülşen bakımı üstleniyor", "Aile Türkçe konuşuyor.",
            "Fluxx acil bakım hattının SMS numarası"),
     "ar": ("نعم", "Fluxx: خبر سار! وجدنا من يتولى الرعاية: Gülşen", "لغة الأسرة: العربية.",
            "هذا رقم الرسائل لخدمة الرعاية الطارئة Fluxx"),
