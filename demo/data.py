@@ -19,6 +19,7 @@ from models import (
     BillingRun,
     Caregiver,
     Case,
+    CoordinatorLanguages,
     Employer,
     EmployerStatement,
     Family,
@@ -29,7 +30,7 @@ from models import (
     Tariff,
     User,
 )
-from roster.demo import DEMO_COORDINATORS, load_demo_roster
+from roster.demo import DEMO_COORDINATORS, DEMO_LANGUAGES, load_demo_roster
 
 #: The demo lead's sign-in name (created only when the database has no users at all).
 DEMO_LEAD_USERNAME = "leitung"
@@ -133,6 +134,10 @@ def remove_demo(session: Session) -> dict[str, int]:
         table = model.__table__
         statement = delete(model).where(model.demo.is_(True))
         removed[table.name] = rowcount(session.execute(statement, execution_options={"synchronize_session": False}))
+    # The demo coordinators' languages belong to their invented numbers, which no real person has.
+    removed["coordinator_languages"] = rowcount(session.execute(
+        delete(CoordinatorLanguages).where(CoordinatorLanguages.phone.in_(sorted(DEMO_LANGUAGES))),
+        execution_options={"synchronize_session": False}))
     # A billing run that billed only demo rows has nothing left to point at it.
     runs = delete(BillingRun).where(
         BillingRun.demo.is_(True),

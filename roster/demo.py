@@ -1,4 +1,4 @@
-"""A demo roster, so a fresh installation rings somebody: three invented coordinators."""
+"""A demo roster, so a fresh installation rings somebody: three invented coordinators and their languages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from core.clock import BERLIN
-from models.roster import Shift, ShiftRole
+from models.roster import CoordinatorLanguages, Shift, ShiftRole
+from roster.languages import store_languages
 
 #: Invented people; numbers from the Bundesnetzagentur's ranges reserved for film and TV.
 DEMO_COORDINATORS = (
@@ -16,6 +17,12 @@ DEMO_COORDINATORS = (
     ("Deniz Aydın", "+4915735991042"),
     ("Jörg Hallensleben", "+4917139201234"),
 )
+#: The languages the demo coordinators speak, so a Turkish or Russian call in the simulator finds her.
+DEMO_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "+4915228817390": ("de", "en"),
+    "+4915735991042": ("de", "tr"),
+    "+4917139201234": ("de", "ru", "uk"),
+}
 #: Local start hours of the three daily shifts; none falls into a DST change (02:00–03:00).
 SHIFT_STARTS = (0, 8, 16)
 #: The demo roster always reaches this many days past today (renewed on every `demo load`).
@@ -53,6 +60,11 @@ def load_demo_roster(session: Session, *, now: datetime, days: int = DEMO_ROSTER
                 name, phone = DEMO_COORDINATORS[(slot + offset) % people]
                 session.add(Shift(name=name, phone=phone, starts_at=start, ends_at=end, role=role, demo=True))
                 added += 1
+    # Only where none are recorded: languages a lead changed on the roster page stay hers.
+    recorded = set(session.scalars(select(CoordinatorLanguages.phone).where(
+        CoordinatorLanguages.phone.in_(sorted(DEMO_LANGUAGES)))))
+    store_languages(session, languages={phone: codes for phone, codes in DEMO_LANGUAGES.items()
+                                        if phone not in recorded}, now=now)
     session.flush()
     return added
 

@@ -9,7 +9,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from demo import DemoRefused, load_demo, real_data_found, remove_demo
-from models import Caregiver, Case, Employer, Family, MemberMunicipality, Shift, Tariff, User
+from models import (
+    Caregiver,
+    Case,
+    CoordinatorLanguages,
+    Employer,
+    Family,
+    MemberMunicipality,
+    Shift,
+    Tariff,
+    User,
+)
+from roster.languages import find_languages, set_languages
 from tests.factories import make_case, make_shift
 from tests.factories_dispatch import make_caregiver
 
@@ -78,7 +89,7 @@ def test_remove_deletes_the_demo_and_leaves_every_real_row(session: Session, clo
     assert session.scalars(select(Shift)).all() == [shift]
     assert session.scalars(select(Caregiver)).all() == [dora]
     assert session.scalars(select(Case)).all() == [case]
-    for model in (User, Family, Employer, Tariff, MemberMunicipality):
+    for model in (User, Family, Employer, Tariff, MemberMunicipality, CoordinatorLanguages):
         assert count(session, model) == 0, model
     assert remove_demo(session)["shifts"] == 0  # twice is harmless
 
@@ -122,3 +133,13 @@ def test_the_history_fills_every_report_month_obeys_retention_and_tops_up(sessio
     assert removed["cases"] == cases + later.history["cases"]
     for model in (Case, Invoice, EmployerStatement, BillingRun, Family):
         assert count(session, model) == 0, model
+
+
+def test_the_demo_coordinators_speak_languages_and_a_leads_change_stays(session: Session, clock: Any) -> None:
+    load_demo(session, now=clock.now(), lead_password=PASSWORD, simulator_mode=True)
+    deniz = "+4915735991042"  # Deniz Aydın
+    assert find_languages(session, phones=[deniz]) == {deniz: ("de", "tr")}
+    set_languages(session, phone=deniz, text="de;tr;ar", now=clock.now())
+    clock.advance(days=20)
+    assert load_demo(session, now=clock.now(), lead_password=PASSWORD, simulator_mode=True).shifts > 0
+    assert find_languages(session, phones=[deniz]) == {deniz: ("de", "tr", "ar")}
