@@ -1,19 +1,25 @@
-"""The prompt overview: per caller language its key, offer, review mark, voice, and its prompts beside German.
+"""The prompt overview: per caller language its key, offer, review marks, voice, its prompts and SMS beside German.
 
-What the dashboard's page "Ansagen" shows, as plain values. A language whose prompt file is missing or
-cannot be read is described as such (never an error): the office may be about to add or fix it.
+What the dashboard's page "Ansagen" shows, as plain values. A language whose prompt or SMS file is
+missing or cannot be read is described as such (never an error): the office may be about to add or
+fix it. The SMS texts only the coordinators read stay German (messaging.texts.GERMAN_ONLY) and are
+left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from core.languages import KEY_OF, LANGUAGES
 from core.settings import Settings
+from core.textfiles import load_toml
 from ivr.prompts import PromptError, Prompts, load_prompts, prompts_directory
+from messaging.texts import GERMAN_ONLY, TEXTS_DIR
 
 
 class FileState(StrEnum):
@@ -25,12 +31,26 @@ class FileState(StrEnum):
     BROKEN = "broken"
 
 
+#: The answers to coordinators' SMS commands (commands.<code>.toml): German, like every text only they read.
+COORDINATORS_ANSWERS = "coordinator."
+
+
 @dataclass(frozen=True)
 class PromptText:
     """One prompt of a file: its text, and the recording played instead when there is one."""
 
     text: str
     audio: str | None = None
+
+
+@dataclass(frozen=True)
+class SmsOverview:
+    """A language's SMS texts: the review mark of its files, and its texts by key ("who.child")."""
+
+    state: FileState
+    path: Path
+    problem: str | None = None
+    texts: dict[str, PromptText] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,8 @@ class LanguageOverview:
     #: Why the file cannot be read (state BROKEN), in the loader's words.
     problem: str | None = None
     prompts: dict[str, PromptText] = field(default_factory=dict)
+    #: Its SMS texts (messaging/texts/<code>.toml and commands.<code>.toml).
+    sms: SmsOverview | None = None
 
     @property
     def reviewed(self) -> bool:
@@ -66,16 +88,60 @@ class PromptPair:
     other: PromptText | None
 
 
-def find_prompt_overview(settings: Settings, *, directory: Path | None = None) -> list[LanguageOverview]:
-    """Return every caller language in the menu's order, with its settings and its prompt file's state."""
+def find_prompt_overview(settings: Settings, *, directory: Path | None = None,
+                         sms_directory: Path | None = None) -> list[LanguageOverview]:
+    """Return every caller language in the menu's order, with its settings and its prompt and SMS files' state."""
     folder = prompts_directory(directory)
-    return [_overview(language, settings, folder) for language in LANGUAGES]
+    sms_folder = sms_directory or TEXTS_DIR
+    return [replace(_overview(language, settings, folder), sms=find_sms_overview(language, directory=sms_folder))
+            for language in LANGUAGES]
+
+
+def find_sms_overview(language: str, *, directory: Path) -> SmsOverview:
+    """Return a language's SMS texts for the family and the caregivers, and whether a native speaker reviewed them.
+
+    Reviewed means `reviewed = true` in <code>.toml and, when it exists, in commands.<code>.toml.
+    """
+    path = directory / f"{language}.toml"
+    if not path.is_file():
+        return SmsOverview(FileState.MISSING, path)
+    commands = directory / f"commands.{language}.toml"
+    try:
+        job = load_toml(path)
+        answers = load_toml(commands) if commands.is_file() else {"reviewed": True}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return SmsOverview(FileState.BROKEN, path, problem=str(exc))
+    reviewed = job.get("reviewed") is True and answers.get("reviewed") is True
+    texts = {**_flat(job), **{f"commands:{key}": text for key, text in _flat(answers).items()
+                              if not key.startswith(COORDINATORS_ANSWERS)}}
+    return SmsOverview(FileState.REVIEWED if reviewed else FileState.NOT_REVIEWED, path, texts=texts)
+
+
+def pair_texts(german: Mapping[str, PromptText], other: Mapping[str, PromptText]) -> list[PromptPair]:
+    """Return two languages' texts side by side: German's keys in order, then keys only the other has."""
+    keys: Sequence[str] = [*german, *(key for key in other if key not in german)]
+    return [PromptPair(key, german.get(key), other.get(key)) for key in keys]
 
 
 def pair_prompts(german: LanguageOverview, other: LanguageOverview) -> list[PromptPair]:
     """Return the prompts side by side: German's keys in its file's order, then keys only the other file has."""
-    keys: Sequence[str] = [*german.prompts, *(key for key in other.prompts if key not in german.prompts)]
-    return [PromptPair(key, german.prompts.get(key), other.prompts.get(key)) for key in keys]
+    return pair_texts(german.prompts, other.prompts)
+
+
+def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, PromptText]:
+    """Return a text file's texts by dotted key, without the review mark and the coordinators' German texts."""
+    texts: dict[str, PromptText] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if name == "reviewed" or name in GERMAN_ONLY:
+            continue
+        if isinstance(value, Mapping):
+            texts.update(_flat(value, f"{name}."))
+        elif isinstance(value, list):
+            texts[name] = PromptText(", ".join(str(item) for item in value))
+        else:
+            texts[name] = PromptText(str(value))
+    return texts
 
 
 def _overview(language: str, settings: Settings, folder: Path) -> LanguageOverview:

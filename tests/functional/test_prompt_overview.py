@@ -135,3 +135,26 @@ def test_the_simulator_lists_the_offered_languages_with_their_keys_and_voices(si
     voices = json.loads(html.unescape(re.search(r'data-voices="([^"]*)"', page).group(1)))
     assert voices["arb"] == {"code": "ar", "dir": "rtl", "voice": "Polly.Zeina"}
     assert voices["tr-TR"] == {"code": "tr", "dir": "ltr", "voice": "Polly.Filiz"}
+
+
+def test_the_sms_texts_beside_german_with_their_review_mark(signed_in: Any, prompt_files: Path,
+                                                            monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import ivr.overview
+
+    sms = tmp_path / "sms"
+    sms.mkdir()
+    (sms / "de.toml").write_text('reviewed = true\noffer = "Anfrage {code}"\n', encoding="utf-8")
+    (sms / "ar.toml").write_text('reviewed = true\noffer = "طلب {code}"\n', encoding="utf-8")
+    (sms / "commands.ar.toml").write_text('reviewed = false\n[caregiver]\nhelp = "مساعدة"\n', encoding="utf-8")
+    monkeypatch.setattr(ivr.overview, "TEXTS_DIR", sms)
+    page = signed_in.get("/prompts?language=ar").get_data(as_text=True)
+    table = re.search(r'<table[^>]*id="table-sms".*?</table>', page, flags=re.S).group(0)
+    assert '<span lang="de" dir="ltr">Anfrage {code}</span>' in table
+    assert '<span lang="ar" dir="rtl">طلب {code}</span>' in table
+    assert "<code>commands:caregiver.help</code>" in table
+    rows = {code: _language_row(page, code) for code in ("de", "ar", "tr")}
+    assert rows["de"].count(">geprüft<") == 2  # prompts and SMS
+    assert "noch nicht von einer Muttersprachlerin geprüft" in rows["ar"]  # the commands file is not reviewed
+    assert "Datei fehlt" in rows["tr"]  # no Turkish SMS file here
+    turkish = signed_in.get("/prompts?language=tr").get_data(as_text=True)
+    assert "tr.toml gibt es noch nicht" in turkish
