@@ -20,6 +20,7 @@ PUBLIC = {"health.index", "health.healthz", "auth.login", "auth.set_language", "
 LEAD_ONLY = {
     "caregivers.edit", "caregivers.opt_out", "caregivers.add_period", "caregivers.remove_period",
     "roster.renew_feed", "roster.upload", "roster.remove_shift", "roster.edit_shift", "roster.new_shift",
+    "roster.save_languages",
     "users.index", "users.create", "users.toggle_active", "users.new_password", "users.unlock_sign_in", "users.edit",
     "partners.new_employer", "partners.edit_employer", "partners.new_family", "partners.edit_family",
     "partners.members", "partners.tariffs",

@@ -91,6 +91,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "roster.new_shift": SHIFT,
     "roster.edit_shift": SHIFT,
     "roster.remove_shift": ("week",),
+    "roster.save_languages": ("phone", "languages", "week"),
     "roster.upload": ("file",),
     "roster.renew_feed": ("phone", "week"),
     "simulator.page": (),
