@@ -317,6 +317,8 @@ class QueueRow:
     state: str  # "waiting" | "offered"
     entered_at: datetime
     deadline_at: datetime
+    #: The language of her call (core.languages), so the board shows who needs which language.
+    language: str = "de"
 
     def waited(self, now: datetime) -> timedelta:
         """Return how long she has waited."""
@@ -327,7 +329,7 @@ def queue_rows(session: Session) -> list[QueueRow]:
     """Return the queue for the live board, in the order it is served."""
     rows = session.execute(
         select(QueueEntry.case_id, Case.reference, Case.urgency, QueueEntry.kind, QueueEntry.state,
-               QueueEntry.entered_at, QueueEntry.deadline_at, QueueEntry.id)
+               QueueEntry.entered_at, QueueEntry.deadline_at, QueueEntry.id, Case.language)
         .join(Case, Case.id == QueueEntry.case_id)
         .where(QueueEntry.state.in_(OPEN_STATES))
         .order_by(QueueEntry.urgency_rank, QueueEntry.entered_at, QueueEntry.id)
@@ -340,5 +342,5 @@ def queue_rows(session: Session) -> list[QueueRow]:
             place += 1
         result.append(QueueRow(r.case_id, r.reference, place if waiting_now else None,
                                str(r.urgency) if r.urgency else None, str(r.kind), str(r.state),
-                               r.entered_at, r.deadline_at))
+                               r.entered_at, r.deadline_at, r.language or "de"))
     return result

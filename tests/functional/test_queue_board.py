@@ -34,3 +34,12 @@ def test_the_board_shows_the_queue_live(signed_in: Any, client: Any, session: An
     assert case_of(session, 3).reference in second
     assert "Warteschlange: 2 Anrufende" in section
     assert "+49" not in section  # no phone numbers on the board
+    assert "lang-badge" not in section  # both called in German
+
+
+def test_the_queue_shows_a_caller_s_language_when_it_is_not_german(
+        signed_in: Any, client: Any, session: Any, clock: Any, all_talking: None) -> None:  # noqa: F811
+    start(client, 3, [("caller_type", "6"), *NOW_KEYS])  # 6: Russian
+    section = queue_section(signed_in.get("/board/rows").get_data(as_text=True))
+    assert re.search(r'class="badge lang-badge"><span class="sr-only">Sprache: </span>Russisch <bdi[^>]* lang="ru"',
+                     section)
