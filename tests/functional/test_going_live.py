@@ -55,7 +55,7 @@ def test_the_going_live_commands_run_against_the_standin(tmp_path: Path, twilio_
     assert twilio_standin.numbers[sid]["voice_url"] == f"{BASE}/voice/incoming"
     assert len(twilio_standin.number_requests("POST")) == 1  # the dry run sent nothing
     doctor = outputs["doctor"].stdout.splitlines()
-    assert len(doctor) == 12
+    assert len(doctor) == 13  # one line per check (ops.doctor), the SMS texts included
     ok_lines = [line for line in doctor if line.startswith("ok")]
     for expected in ("Schema aktuell", "Twilio-Zugangsdaten gültig", f"Die Nummer {HOTLINE} zeigt mit allen",
                      f"PUBLIC_BASE_URL {BASE} passt", "aktive Leitung", "FALLBACK_NUMBER gesetzt",
