@@ -19,7 +19,7 @@ from core.languages import KEY_OF, LANGUAGES
 from core.settings import Settings
 from core.textfiles import load_toml
 from ivr.prompts import PromptError, Prompts, load_prompts, prompts_directory
-from messaging.texts import GERMAN_ONLY, TEXTS_DIR
+from messaging.texts import GERMAN_ONLY, TEXTS_DIR, marked_reviewed
 
 
 class FileState(StrEnum):
@@ -108,11 +108,11 @@ def find_sms_overview(language: str, *, directory: Path) -> SmsOverview:
     commands = directory / f"commands.{language}.toml"
     try:
         job = load_toml(path)
-        answers = load_toml(commands) if commands.is_file() else {"reviewed": True}
+        answers = load_toml(commands) if commands.is_file() else None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return SmsOverview(FileState.BROKEN, path, problem=str(exc))
-    reviewed = job.get("reviewed") is True and answers.get("reviewed") is True
-    texts = {**_flat(job), **{f"commands:{key}": text for key, text in _flat(answers).items()
+    reviewed = marked_reviewed(job, answers)
+    texts = {**_flat(job), **{f"commands:{key}": text for key, text in _flat(answers or {}).items()
                               if not key.startswith(COORDINATORS_ANSWERS)}}
     return SmsOverview(FileState.REVIEWED if reviewed else FileState.NOT_REVIEWED, path, texts=texts)
 

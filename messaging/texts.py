@@ -137,11 +137,14 @@ def is_reviewed(language: str) -> bool:
         return False
     commands = TEXTS_DIR / f"commands.{language}.toml"
     try:
-        return load_job_texts(language).get("reviewed") is True and (
-            not commands.is_file() or load_toml(commands).get("reviewed") is True
-        )
+        return marked_reviewed(load_job_texts(language), load_toml(commands) if commands.is_file() else None)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False  # a file that cannot be read is not reviewed as it stands
+
+
+def marked_reviewed(job: Mapping[str, Any], commands: Mapping[str, Any] | None) -> bool:
+    """Return True when a language's job texts, and its command answers if it has them, say `reviewed = true`."""
+    return job.get("reviewed") is True and (commands is None or commands.get("reviewed") is True)
 
 
 def find_text_problems() -> dict[str, str]:
